@@ -1,0 +1,39 @@
+"""JSON API, /api/v1: the same services as the staff pages, behind bearer tokens."""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Blueprint, g, jsonify, request
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import ApiToken
+from ..models.user import hash_token
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def error_response(status: int, code: str, message: str, fields: dict | None = None):
+    body = {"error": code, "message": message}
+    if fields:
+        body["fields"] = fields
+    return jsonify(body), status
+
+
+def token_required(view):
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        header = request.headers.get("Authorization", "")
+        scheme, _, secret = header.partition(" ")
+        token = None
+        if scheme.lower() == "bearer" and secret.strip():
+            token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(secret.strip())))
+        if token is None or token.revoked_at is not None or not token.user.active:
+            return error_response(401, "unauthorized", "A valid API token is required (Authorization: Bearer TOKEN).")
+        g.api_user = token.user
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+from . import routes  # noqa: E402,F401

@@ -1,0 +1,24 @@
+"""Configuration read from the environment (microblog's Config / TestConfig)."""
+import os
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
+    # None means: an SQLite file in the instance folder (set in create_app).
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    PORTAL_TIMEZONE = os.environ.get("PORTAL_TIMEZONE", "Asia/Tokyo")
+    ARCHIVE_AFTER_DAYS = int(os.environ.get("ARCHIVE_AFTER_DAYS", "183"))
+    PAGE_SIZE = 50
+    LANGUAGES = ["ja", "en"]
+    BABEL_DEFAULT_LOCALE = "ja"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = None  # a desk page stays open all day
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test"

@@ -1,0 +1,9 @@
+"""Database models. Import from here: ``from portal.models import Record``."""
+from .library import CommentTemplate, FeeDefault, Library
+from .record import Candidate, FeeGroupRow, HistoryEntry, LocalNote, Record
+from .user import ApiToken, User
+
+__all__ = [
+    "ApiToken", "Candidate", "CommentTemplate", "FeeDefault", "FeeGroupRow",
+    "HistoryEntry", "Library", "LocalNote", "Record", "User",
+]

@@ -1,0 +1,308 @@
+"""ILL records (one shared record per request) with candidates, fees and history."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text,
+                        UniqueConstraint)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..workflow.fees import Fees
+from ..workflow.statuses import Status
+from .library import Library
+from .types import Money, to_decimal, utcnow
+
+ILL_ID_OFFSET = 1_000_000_000  # ILL IDs are ten digits, assigned in order
+
+CITATION_FIELDS = ("title", "article", "volume", "pages", "year", "std_no", "bib_id", "bib_note",
+                   "verify_source", "author", "publisher")
+CLIENT_FIELDS = ("client_name", "client_type")
+TERMS_FIELDS = ("account_type", "copy_type", "send_via", "permission")
+REQUESTER_EDITABLE = CITATION_FIELDS + CLIENT_FIELDS + TERMS_FIELDS + (
+    "requester_number", "requester_staff", "requester_address")
+LENDER_EDITABLE = ("lender_number", "lender_staff", "lender_address")
+DATE_FIELDS = ("ordered_on", "accepted_on", "sent_on", "received_on", "due_on", "sent_back_on",
+               "return_received_on")
+MONEY_FIELDS = ("base_fee", "postage", "total")
+# What a command may change and CALLBACK must be able to restore.
+UNDO_FIELDS = ("lender_id", "lender_address", "lender_staff", "claim_handling", "renewal_handling",
+               *DATE_FIELDS, *MONEY_FIELDS)
+
+
+class Record(db.Model):
+    __tablename__ = "records"
+    __table_args__ = (
+        Index("ix_records_requester_status", "requester_id", "status"),
+        Index("ix_records_lender_status", "lender_id", "status"),
+        Index("ix_records_status_updated", "status", "updated_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # copy | loan
+    network: Mapped[str] = mapped_column(String(10), default="NII")
+    status: Mapped[str] = mapped_column(String(20), default=Status.PREPARING.value)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    settled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    # parties
+    requester_id: Mapped[int] = mapped_column(ForeignKey("libraries.id"))
+    lender_id: Mapped[int | None] = mapped_column(ForeignKey("libraries.id"))
+    requester_number: Mapped[str] = mapped_column(String(50), default="")  # ONO
+    lender_number: Mapped[str] = mapped_column(String(50), default="")  # ANO
+    requester_staff: Mapped[str] = mapped_column(String(100), default="")  # OSTAF
+    lender_staff: Mapped[str] = mapped_column(String(100), default="")  # ASTAF
+    requester_address: Mapped[str] = mapped_column(Text, default="")  # OADRS
+    lender_address: Mapped[str] = mapped_column(Text, default="")  # AADRS
+    # end user
+    client_name: Mapped[str] = mapped_column(String(200), default="")  # CLNT
+    client_type: Mapped[str] = mapped_column(String(50), default="")  # CLNTP
+    # citation
+    bib_id: Mapped[str] = mapped_column(String(50), default="")  # BIBID
+    bib_note: Mapped[str] = mapped_column(Text, default="")  # BIBNT
+    std_no: Mapped[str] = mapped_column(String(50), default="")  # STDNO
+    title: Mapped[str] = mapped_column(String(500), default="")
+    author: Mapped[str] = mapped_column(String(300), default="")
+    publisher: Mapped[str] = mapped_column(String(300), default="")
+    article: Mapped[str] = mapped_column(String(500), default="")  # ARTCL
+    volume: Mapped[str] = mapped_column(String(100), default="")  # VLNO
+    pages: Mapped[str] = mapped_column(String(100), default="")  # PAGE
+    year: Mapped[str] = mapped_column(String(20), default="")  # YEAR
+    verify_source: Mapped[str] = mapped_column(String(200), default="")  # BVRFY/HVRFY
+    # terms
+    account_type: Mapped[str] = mapped_column(String(50), default="")  # ACCT
+    copy_type: Mapped[str] = mapped_column(String(50), default="")  # TYPE
+    send_via: Mapped[str] = mapped_column(String(50), default="")  # SPVIA
+    permission: Mapped[str] = mapped_column(String(50), default="")  # PRMT
+    # dates
+    ordered_on: Mapped[date | None] = mapped_column(Date)  # ODATE
+    accepted_on: Mapped[date | None] = mapped_column(Date)  # ADATE
+    sent_on: Mapped[date | None] = mapped_column(Date)  # SDATE
+    received_on: Mapped[date | None] = mapped_column(Date)  # RDATE
+    due_on: Mapped[date | None] = mapped_column(Date)  # DDATE
+    sent_back_on: Mapped[date | None] = mapped_column(Date)  # BDATE
+    return_received_on: Mapped[date | None] = mapped_column(Date)  # KDATE
+    # flags
+    claim_handling: Mapped[bool] = mapped_column(Boolean, default=False)  # CLAIMFLG
+    renewal_handling: Mapped[bool] = mapped_column(Boolean, default=False)
+    # fees (料金)
+    base_fee: Mapped[Decimal | None] = mapped_column(Money)  # FEE
+    postage: Mapped[Decimal | None] = mapped_column(Money)  # POSTG
+    total: Mapped[Decimal | None] = mapped_column(Money)  # SUM; None = never entered
+    currency: Mapped[str] = mapped_column(String(3), default="JPY")
+    # slips
+    receipt_printed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    shipping_printed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    return_printed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __mapper_args__ = {"version_id_col": version}
+
+    requester: Mapped[Library] = relationship(foreign_keys=[requester_id])
+    lender: Mapped[Library | None] = relationship(foreign_keys=[lender_id])
+    candidates: Mapped[list[Candidate]] = relationship(
+        back_populates="record", order_by="Candidate.position", cascade="all, delete-orphan")
+    fee_groups: Mapped[list[FeeGroupRow]] = relationship(
+        order_by="FeeGroupRow.position", cascade="all, delete-orphan")
+    history: Mapped[list[HistoryEntry]] = relationship(
+        back_populates="record", order_by="HistoryEntry.id", cascade="all, delete-orphan")
+    local_notes: Mapped[list[LocalNote]] = relationship(cascade="all, delete-orphan")
+
+    # -- identity -----------------------------------------------------------
+    @property
+    def ill_id(self) -> str:
+        return str(ILL_ID_OFFSET + self.id)
+
+    @staticmethod
+    def pk_from_ill_id(ill_id) -> int | None:
+        text = str(ill_id).strip()
+        if not text.isdigit() or len(text) > 18:
+            return None
+        pk = int(text) - ILL_ID_OFFSET
+        return pk if pk > 0 else None
+
+    @property
+    def status_enum(self) -> Status:
+        return Status(self.status)
+
+    # -- history ------------------------------------------------------------
+    def last_transition(self) -> HistoryEntry | None:
+        """The latest command that moved (or could move) the status."""
+        for entry in reversed(self.history):
+            if entry.command not in ("SYSTEM", "SAVE"):
+                return entry
+        return None
+
+    def add_history(self, ctx, from_status: str, undo: dict | None) -> HistoryEntry:
+        entry = HistoryEntry(
+            command=ctx.command, from_status=from_status, to_status=self.status, side=ctx.side.value,
+            library_id=ctx.library_id, user_id=ctx.user_id, user_name=ctx.user_name,
+            comment=ctx.comment, undo=undo,
+        )
+        self.history.append(entry)
+        self.updated_at = utcnow()
+        return entry
+
+    def add_system_note(self, note: str, status: str) -> None:
+        self.history.append(HistoryEntry(command="SYSTEM", from_status=status, to_status=status,
+                                         comment=note))
+
+    # -- undo (CALLBACK) ----------------------------------------------------
+    def undo_snapshot(self) -> dict:
+        snapshot = {name: _jsonable(getattr(self, name)) for name in UNDO_FIELDS}
+        snapshot["candidates"] = [[c.id, c.tried, c.skipped] for c in self.candidates]
+        snapshot["fee_groups"] = [g.as_dict() for g in self.fee_groups]
+        return snapshot
+
+    def snapshot_diff(self, before: dict) -> dict:
+        after = self.undo_snapshot()
+        return {key: value for key, value in before.items() if after.get(key) != value}
+
+    def restore_snapshot(self, snapshot: dict) -> None:
+        for name, value in snapshot.items():
+            if name == "candidates":
+                flags = {cid: (tried, skipped) for cid, tried, skipped in value}
+                for candidate in self.candidates:
+                    if candidate.id in flags:
+                        candidate.tried, candidate.skipped = flags[candidate.id]
+            elif name == "fee_groups":
+                self.fee_groups = [FeeGroupRow.from_dict(i, g) for i, g in enumerate(value)]
+            elif name in DATE_FIELDS:
+                setattr(self, name, date.fromisoformat(value) if value else None)
+            elif name in MONEY_FIELDS:
+                setattr(self, name, to_decimal(value))
+            else:
+                setattr(self, name, value)
+
+    # -- fees and edits -----------------------------------------------------
+    def apply_fees(self, fees: Fees) -> None:
+        self.fee_groups = [
+            FeeGroupRow(position=i, item=g.item, quantity=g.quantity, unit_price=g.unit_price, charge=g.charge)
+            for i, g in enumerate(fees.groups)
+        ]
+        self.base_fee, self.postage, self.total = fees.base_fee, fees.postage, fees.total
+        if self.lender is not None:
+            self.currency = self.lender.currency
+
+    def apply_edits(self, fields: dict, side) -> None:
+        editable = REQUESTER_EDITABLE if side.value == "requester" else LENDER_EDITABLE
+        for name, value in fields.items():
+            if name in editable:
+                setattr(self, name, value)
+        if side.value == "requester" and "candidates" in fields:
+            self.replace_untried_candidates(fields["candidates"])
+
+    def replace_untried_candidates(self, wanted: list[dict]) -> None:
+        """Keep the candidates already tried, in order; the rest follow as given."""
+        kept = [c for c in self.candidates if c.tried]
+        tried_ids = {c.library_id for c in kept}
+        fresh = [Candidate(**data) for data in wanted if data["library_id"] not in tried_ids]
+        self.candidates = kept + fresh
+        for position, candidate in enumerate(self.candidates):
+            candidate.position = position
+
+    def local_note_for(self, library_id: int) -> str:
+        return next((n.text for n in self.local_notes if n.library_id == library_id), "")
+
+    def set_local_note(self, library_id: int, text: str) -> None:
+        note = next((n for n in self.local_notes if n.library_id == library_id), None)
+        if note is None:
+            self.local_notes.append(LocalNote(library_id=library_id, text=text))
+        else:
+            note.text = text
+
+    def candidate_for(self, library_id: int | None) -> Candidate | None:
+        return next((c for c in self.candidates if c.library_id == library_id), None)
+
+    def __repr__(self) -> str:
+        return f"<Record {self.ill_id if self.id else '?'} {self.kind} {self.status}>"
+
+
+def _jsonable(value):
+    if isinstance(value, (date, Decimal)):
+        return str(value) if isinstance(value, Decimal) else value.isoformat()
+    return value
+
+
+class Candidate(db.Model):
+    """A lender candidate (HMLG), in order; `tried` once the record went there."""
+
+    __tablename__ = "candidates"
+    __table_args__ = (Index("ix_candidates_library_record", "library_id", "record_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    library_id: Mapped[int] = mapped_column(ForeignKey("libraries.id"))
+    location: Mapped[str] = mapped_column(String(200), default="")
+    volume: Mapped[str] = mapped_column(String(100), default="")
+    call_number: Mapped[str] = mapped_column(String(100), default="")
+    registration_number: Mapped[str] = mapped_column(String(100), default="")
+    tried: Mapped[bool] = mapped_column(Boolean, default=False)
+    skipped: Mapped[bool] = mapped_column(Boolean, default=False)  # passed over: service suspended
+
+    record: Mapped[Record] = relationship(back_populates="candidates")
+    library: Mapped[Library] = relationship()
+
+    def offers_service(self, kind: str) -> bool:
+        return self.library.offers(kind)
+
+
+class FeeGroupRow(db.Model):
+    """One fee line (内訳): ITEM, QNT, UPRCE, CHRGE."""
+
+    __tablename__ = "fee_groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    item: Mapped[str] = mapped_column(String(40), default="")
+    quantity: Mapped[int] = mapped_column(Integer, default=0)
+    unit_price: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    charge: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+
+    def as_dict(self) -> dict:
+        return {"item": self.item, "quantity": self.quantity,
+                "unit_price": str(self.unit_price), "charge": str(self.charge)}
+
+    @classmethod
+    def from_dict(cls, position: int, data: dict) -> FeeGroupRow:
+        return cls(position=position, item=data["item"], quantity=data["quantity"],
+                   unit_price=Decimal(data["unit_price"]), charge=Decimal(data["charge"]))
+
+
+class HistoryEntry(db.Model):
+    """SENDG: every command with its comment; command SYSTEM for the portal's notes."""
+
+    __tablename__ = "history_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"), index=True)
+    command: Mapped[str] = mapped_column(String(20))
+    from_status: Mapped[str] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    side: Mapped[str | None] = mapped_column(String(10))
+    library_id: Mapped[int | None] = mapped_column(ForeignKey("libraries.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    user_name: Mapped[str] = mapped_column(String(80), default="")
+    comment: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    undo: Mapped[dict | None] = mapped_column(JSON)  # what CALLBACK restores
+
+    record: Mapped[Record] = relationship(back_populates="history")
+    library: Mapped[Library | None] = relationship()
+
+
+class LocalNote(db.Model):
+    """Each side's private local data (OLDF / ALDF), never shown to another library."""
+
+    __tablename__ = "local_notes"
+    __table_args__ = (UniqueConstraint("record_id", "library_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"))
+    library_id: Mapped[int] = mapped_column(ForeignKey("libraries.id"))
+    text: Mapped[str] = mapped_column(Text, default="")

@@ -1,0 +1,43 @@
+"""Who may see a record, and as which side."""
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+
+from ..extensions import db
+from ..models import Candidate, Record
+from ..workflow.errors import Forbidden, NotFound
+from ..workflow.machine import Side
+
+
+def visible_to(library_id: int):
+    """SQL filter: the requester, the current lender, or a lender that declined."""
+    declined = select(Candidate.record_id).where(
+        Candidate.library_id == library_id, Candidate.tried.is_(True), Candidate.skipped.is_(False))
+    return or_(Record.requester_id == library_id, Record.lender_id == library_id, Record.id.in_(declined))
+
+
+def side_of(record: Record, library_id: int) -> Side | None:
+    """The side a library acts on, or None when it may only read (or not see)."""
+    if record.requester_id == library_id:
+        return Side.REQUESTER
+    if record.lender_id == library_id:
+        return Side.LENDER
+    return None
+
+
+def can_see(record: Record, library_id: int) -> bool:
+    if side_of(record, library_id) is not None:
+        return True
+    candidate = record.candidate_for(library_id)
+    return candidate is not None and candidate.tried and not candidate.skipped
+
+
+def load_record(library_id: int, ill_id) -> Record:
+    """The record with that ILL ID if the library may see it: NotFound / Forbidden otherwise."""
+    pk = Record.pk_from_ill_id(ill_id)
+    record = db.session.get(Record, pk) if pk else None
+    if record is None:
+        raise NotFound("No record with ILL ID %(ill_id)s.", ill_id=str(ill_id)[:40])
+    if not can_see(record, library_id):
+        raise Forbidden("Record %(ill_id)s belongs to other libraries.", ill_id=record.ill_id)
+    return record

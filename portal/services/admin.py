@@ -1,0 +1,116 @@
+"""Participant libraries, users and API tokens."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import ApiToken, CommentTemplate, Library, User
+from ..models.user import ROLES
+from ..workflow.errors import NotFound, ValidationError
+from . import unit_of_work
+
+LIBRARY_FIELDS = ("name", "address", "email", "phone", "loan_days", "service", "copy_service",
+                  "loan_service", "network", "currency", "slip_size")
+
+# Comment templates the seed manual gives (Japanese with English).
+DEFAULT_TEMPLATES: dict[str, list[str]] = {
+    "INQUIRE": ["参照不完 (incomplete citation)", "料金前納 (prepayment required)", "時間がかかります (will take time)",
+                "貸出中 (on loan until …)", "重複依頼 (duplicate of …)", "要前頁複写許可願 (permission for whole-issue copy)"],
+    "PARDON": ["欠号 (missing issue)", "未着 (not yet received)", "未所蔵 (not held)", "製本中 (at the bindery)",
+               "貸出中 (on loan)", "貸し出し不可(貴重書) (not for loan: rare book)", "複写不可(劣化資料) (no copying: fragile)"],
+    "CLAIM": ["破損していました (arrived damaged)", "別表が同封されていませんでした (supplement missing)",
+              "切手代不足 (postage short)", "更新不可 (renewal refused)", "更新可 (renewal granted)"],
+    "ANSWER": ["欠落ページを送付しました (missing pages sent)"],
+}
+
+
+def validate_library_fields(values: dict) -> dict:
+    errors = {}
+    if "loan_days" in values and (not isinstance(values["loan_days"], int) or not 1 <= values["loan_days"] <= 365):
+        errors["loan_days"] = "Must be a whole number of days from 1 to 365."
+    if "network" in values and values["network"] not in ("NII", "OCLC"):
+        errors["network"] = "Must be NII or OCLC."
+    if "name" in values and not str(values["name"]).strip():
+        errors["name"] = "A name is required."
+    if "slip_size" in values and values["slip_size"] not in ("A5", "A4", "label"):
+        errors["slip_size"] = "Must be A5, A4 or label."
+    if errors:
+        raise ValidationError(errors)
+    return values
+
+
+def add_library(code: str, **values) -> Library:
+    code = code.strip()
+    if not code or len(code) > 20:
+        raise ValidationError({"code": "A code of 1 to 20 characters is required."})
+    if db.session.scalar(select(Library).where(Library.code == code)):
+        raise ValidationError({"code": f"Library {code} already exists."})
+    values = {k: v for k, v in values.items() if v is not None}
+    values.setdefault("name", code)
+    validate_library_fields(values)
+    with unit_of_work() as session:
+        library = Library(code=code, **values)
+        library.templates = [CommentTemplate(command=command, position=i, text=text)
+                             for command, texts in DEFAULT_TEMPLATES.items() for i, text in enumerate(texts)]
+        session.add(library)
+    return library
+
+
+def get_library(code: str) -> Library:
+    library = db.session.scalar(select(Library).where(Library.code == code))
+    if library is None:
+        raise NotFound("No library %(code)s.", code=code)
+    return library
+
+
+def update_library(library: Library, **values) -> Library:
+    values = validate_library_fields({k: v for k, v in values.items() if v is not None and k in LIBRARY_FIELDS})
+    with unit_of_work():
+        for name, value in values.items():
+            setattr(library, name, value)
+    return library
+
+
+def add_user(username: str, library_code: str, password: str, role: str = "staff", language: str | None = None) -> User:
+    errors = {}
+    if not username.strip() or len(username) > 80:
+        errors["username"] = "A user name of 1 to 80 characters is required."
+    elif db.session.scalar(select(User).where(User.username == username)):
+        errors["username"] = f"User {username} already exists."
+    if len(password) < 8:
+        errors["password"] = "A password needs at least 8 characters."
+    if role not in ROLES:
+        errors["role"] = "Must be staff, manager or admin."
+    if errors:
+        raise ValidationError(errors)
+    library = get_library(library_code)
+    with unit_of_work() as session:
+        user = User(username=username.strip(), role=role, library=library, language=language)
+        user.set_password(password)
+        session.add(user)
+    return user
+
+
+def get_user(username: str) -> User:
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound("No user %(username)s.", username=username)
+    return user
+
+
+def issue_token(user: User, label: str = "") -> str:
+    """A new API token; only its hash is kept, so the secret is shown once."""
+    with unit_of_work() as session:
+        token, secret = ApiToken.issue(user, label)
+        session.add(token)
+    return secret
+
+
+def revoke_token(user: User, token_id: int) -> None:
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != user.id:
+        raise NotFound("No such token.")
+    with unit_of_work():
+        token.revoked_at = datetime.now(timezone.utc)

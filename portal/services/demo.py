@@ -1,0 +1,148 @@
+"""Demonstration data: libraries, users and records in every status, made by real commands."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import FeeDefault, Library, Record, User
+from . import unit_of_work
+from .admin import add_library, add_user
+from .records import create_record, perform_command
+
+DEMO_PASSWORD = "ill-demo-2026"
+
+LIBRARIES = [
+    dict(code="FA000001", name="北海道大学附属図書館 (Hokkaido Univ. Library)", address="〒060-0808 札幌市北区北8条西5丁目",
+         email="ill@lib.hokudai.example", loan_days=14),
+    dict(code="FA000002", name="東北大学附属図書館 (Tohoku Univ. Library)", address="〒980-8576 仙台市青葉区川内27-1",
+         email="ill@library.tohoku.example", loan_days=21),
+    dict(code="FA000003", name="京都大学附属図書館 (Kyoto Univ. Library)", address="〒606-8501 京都市左京区吉田本町",
+         email="ill@kulib.kyoto.example", loan_days=14, loan_service=False),
+    dict(code="FA000004", name="九州大学附属図書館 (Kyushu Univ. Library)", address="〒819-0395 福岡市西区元岡744",
+         email="ill@lib.kyushu.example", loan_days=28),
+    dict(code="OCLC0001", name="University of Michigan Library (OCLC)", address="913 S. University Ave, Ann Arbor, MI, USA",
+         email="ill@umich.example", loan_days=30, network="OCLC", currency="USD"),
+    dict(code="OCLC0002", name="Cornell University Library (OCLC)", address="Ithaca, NY 14853, USA",
+         email="ill@cornell.example", loan_days=30, network="OCLC", currency="USD"),
+]
+USERS = [  # username, library, role
+    ("alice", "FA000001", "manager"), ("bob", "FA000001", "staff"),
+    ("carol", "FA000002", "manager"), ("dave", "FA000002", "staff"),
+    ("erin", "FA000003", "manager"), ("frank", "FA000003", "staff"),
+    ("grace", "FA000004", "manager"), ("heidi", "FA000004", "staff"),
+    ("ivan", "OCLC0001", "manager"), ("judy", "OCLC0001", "staff"),
+    ("mallory", "OCLC0002", "manager"), ("oscar", "OCLC0002", "staff"),
+    ("admin", "FA000001", "admin"),
+]
+TITLES = [
+    ("日本図書館情報学会誌", "大学図書館における相互貸借の現状", "62(3)", "145-160", "2016"),
+    ("情報管理", "NACSIS-ILLの30年", "59(1)", "2-10", "2016"),
+    ("図書館雑誌", "ILL業務の効率化について", "110(5)", "280-283", "2016"),
+    ("Journal of Documentation", "Resource sharing in academic libraries", "74(2)", "333-350", "2018"),
+    ("大学図書館研究", "文献複写サービスの費用分析", "105", "1-12", "2017"),
+    ("カレントアウェアネス", "ISO 18626とILLの相互運用", "340", "15-18", "2019"),
+    ("源氏物語 (岩波文庫)", "", "第1巻", "", "2017"),
+    ("The Structure of Scientific Revolutions", "", "4th ed.", "", "2012"),
+]
+
+# The commands that bring a record to each status: (side, command, extra input).
+REQ, LEN = "requester", "lender"
+FEES = {"fees": {"groups": [{"item": "A4", "quantity": 12, "unit_price": "30"}], "base_fee": "100", "postage": "140"}}
+TO_PROCESSING = [(REQ, "ORDER", {}), (LEN, "RECEIVE", {})]
+TO_ARRIVED = TO_PROCESSING + [(LEN, "SEND", FEES), (REQ, "RECEIVE", {})]
+TO_ON_LOAN = TO_ARRIVED + [(REQ, "BORROW", {})]
+TO_RENEWAL = TO_ON_LOAN + [(REQ, "RENEW", {"comment": "更新をお願いします (please renew)"})]
+TO_RETURNED = TO_ON_LOAN + [(REQ, "SENDBACK", {})]
+TO_INQUIRY = TO_PROCESSING + [(LEN, "INQUIRE", {"comment": "参照不完 (incomplete citation): 巻号をご確認ください"})]
+TO_CLAIM = TO_ARRIVED + [(REQ, "CLAIM", {"comment": "p.150が欠落しています (page 150 missing)"})]
+PATHS = {
+    "PREPARING": [],
+    "UNPROCESSED": [(REQ, "ORDER", {})],
+    "PROCESSING": TO_PROCESSING,
+    "NEW_INQUIRY": TO_INQUIRY,
+    "INQUIRY": TO_INQUIRY + [(REQ, "RECEIVE", {})],
+    "AWAITING_ANSWER": TO_INQUIRY + [(REQ, "RECEIVE", {}), (REQ, "ANSWER", {"comment": "62巻3号です (vol. 62 no. 3)"})],
+    "SHIPPED": TO_PROCESSING + [(LEN, "SEND", FEES)],
+    "ARRIVED": TO_ARRIVED,
+    "CONFIRMED": TO_ARRIVED + [(REQ, "OK", {})],
+    "CLAIM_PENDING": TO_CLAIM,
+    "CLAIM_ANSWERED": TO_CLAIM + [(LEN, "RECEIVE", {}), (LEN, "ANSWER", {"comment": "欠落ページを送付しました"})],
+    "ON_LOAN": TO_ON_LOAN,
+    "RENEWAL_REQUESTED": TO_RENEWAL,
+    "RETURNED": TO_RETURNED,
+    "RETURN_PROCESSING": TO_RETURNED + [(LEN, "RECEIVE", {})],
+    "RETURN_CLAIM": TO_RENEWAL + [(LEN, "RECEIVE", {}), (LEN, "CLAIM", {"comment": "更新可 (renewal granted)"})],
+    "RETURN_CONFIRMED": TO_RETURNED + [(LEN, "RECEIVE", {}), (LEN, "OK", {})],
+    "CANCELLED": [(REQ, "CANCEL", {"comment": "利用者が取り下げ (withdrawn by the user)"})],
+}
+LOAN_ONLY = {"ON_LOAN", "RENEWAL_REQUESTED", "RETURNED", "RETURN_PROCESSING", "RETURN_CLAIM", "RETURN_CONFIRMED"}
+COPY_ONLY = {"CONFIRMED"}
+PAIRS = [("alice", "FA000002"), ("carol", "FA000001"), ("grace", "FA000002"), ("carol", "FA000004")]
+
+
+def demo_loaded() -> bool:
+    return db.session.scalar(select(User).where(User.username == "alice")) is not None
+
+
+def _user_of(library_id: int) -> User:
+    return db.session.scalar(select(User).where(User.library_id == library_id).order_by(User.id))
+
+
+def _walk(record: Record, path) -> Record:
+    for side, command, data in path:
+        actor = _user_of(record.requester_id if side == REQ else record.lender_id)
+        record = perform_command(actor, record.ill_id, command, dict(data))
+    return record
+
+
+def load_demo() -> list[tuple[str, str, str, str]]:
+    """Load the demo once; returns (username, password, library, role) rows. Idempotent."""
+    if demo_loaded():
+        return []
+    for values in LIBRARIES:
+        add_library(**values)
+    with unit_of_work():
+        for library in db.session.scalars(select(Library)):
+            library.fee_defaults = [
+                FeeDefault(kind="copy", groups=[{"item": "A4", "quantity": 10, "unit_price": "30"}],
+                           base_fee=0, postage=140),
+                FeeDefault(kind="loan", groups=[], base_fee=0, postage=520),
+            ]
+    for username, code, role in USERS:
+        add_user(username, code, DEMO_PASSWORD, role)
+    count = 0
+    for status, path in PATHS.items():
+        kinds = ["loan"] if status in LOAN_ONLY else ["copy"] if status in COPY_ONLY else ["copy", "loan"]
+        for kind in kinds:
+            for requester, lender in PAIRS[: 2 if status not in ("UNPROCESSED", "SHIPPED", "PROCESSING") else 4]:
+                title, article, volume, pages, year = TITLES[count % len(TITLES)]
+                count += 1
+                record = create_record(_user(requester), {
+                    "kind": kind, "citation": {"title": title, "article": article, "volume": volume,
+                                               "pages": pages, "year": year},
+                    "client": {"name": f"利用者 {count:03d}", "type": ["教員 (faculty)", "大学院生 (graduate)", "学部生 (student)"][count % 3]},
+                    "candidates": [{"library": lender, "location": "中央図書館 書庫", "call_number": f"0{count:02d}.7/N{count}"},
+                                   {"library": "FA000003", "location": "本館"}],
+                })
+                _walk(record, path)
+    _special_cases()
+    return [(u, DEMO_PASSWORD, c, r) for u, c, r in USERS]
+
+
+def _user(username: str) -> User:
+    return db.session.scalar(select(User).where(User.username == username))
+
+
+def _special_cases() -> None:
+    """Forwarding, a decline by all lenders, and an OCLC request."""
+    alice = _user("alice")
+    forwarded = create_record(alice, {"kind": "loan", "citation": {"title": "国史大辞典 第5巻"},
+                                      "candidates": [{"library": "FA000003"}, {"library": "FA000002"}]})
+    _walk(forwarded, [(REQ, "ORDER", {})])  # FA000003 lends nothing: forwarded by the system
+    declined = create_record(alice, {"kind": "copy", "citation": {"title": "幻の紀要", "article": "存在しない論文"},
+                                     "candidates": [{"library": "FA000002"}]})
+    _walk(declined, TO_PROCESSING + [(LEN, "PARDON", {"comment": "未所蔵 (not held)"})])
+    oclc = create_record(_user("ivan"), {"kind": "copy", "citation": {"title": "Nature", "article": "Deep learning",
+                                                                     "volume": "521", "pages": "436-444", "year": "2015"},
+                                         "candidates": [{"library": "OCLC0002"}]})
+    _walk(oclc, TO_PROCESSING)

@@ -1,0 +1,235 @@
+"""Create records and run commands on them: the one door for web, API and CLI."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Candidate, Library, Record, User
+from ..models.record import CITATION_FIELDS, CLIENT_FIELDS, LENDER_EDITABLE, REQUESTER_EDITABLE, TERMS_FIELDS
+from ..workflow.errors import CommandNotAllowed, Conflict, DomainError, ValidationError
+from ..workflow.fees import compute_fees
+from ..workflow.machine import CommandContext, Side, allowed_commands, fire
+from . import portal_today, unit_of_work
+from .access import load_record, side_of
+
+MAX_CANDIDATES = 5
+DATE_KEYS = ("ordered", "accepted", "sent", "received", "due", "sent_back", "return_received")
+CANDIDATE_FIELDS = ("location", "volume", "call_number", "registration_number")
+MAX_TEXT = 2000
+
+
+# -- input parsing --------------------------------------------------------
+
+def parse_dates(data: dict) -> dict[str, date]:
+    raw = dict(data.get("dates") or {})
+    if data.get("due_date"):
+        raw["due"] = data["due_date"]
+    dates, errors = {}, {}
+    for key, value in raw.items():
+        if key not in DATE_KEYS:
+            errors[f"dates.{key}"] = "Unknown date field."
+        elif value in (None, ""):
+            continue
+        elif isinstance(value, date):
+            dates[key] = value
+        else:
+            try:
+                dates[key] = date.fromisoformat(str(value))
+            except ValueError:
+                errors[f"dates.{key}"] = "Must be a date like 2026-04-01."
+    if errors:
+        raise ValidationError(errors)
+    return dates
+
+
+def parse_fees(data: dict, places: int):
+    fees = data.get("fees")
+    if fees is None:
+        return None
+    if not isinstance(fees, dict):
+        raise ValidationError({"fees": "Must be an object with groups, base_fee and postage."})
+    return compute_fees(fees.get("groups"), fees.get("base_fee"), fees.get("postage"), places)
+
+
+def clean_text(data: dict, names: tuple[str, ...], errors: dict, prefix: str = "") -> dict[str, str]:
+    cleaned = {}
+    for name in names:
+        if name in data and data[name] is not None:
+            value = str(data[name]).strip()
+            if len(value) > MAX_TEXT:
+                errors[prefix + name] = "Is too long."
+            cleaned[name] = value
+    return cleaned
+
+
+def resolve_candidates(raw: list, requester: Library, network: str | None) -> tuple[list[dict], str]:
+    """Check a candidate list (library codes) and return rows and the network."""
+    errors: dict[str, str] = {}
+    if not isinstance(raw, list) or not raw:
+        raise ValidationError({"candidates": "At least one lender candidate is required."})
+    if len(raw) > MAX_CANDIDATES:
+        raise ValidationError({"candidates": "At most 5 lender candidates are allowed."})
+    codes = [str((c or {}).get("library", "")).strip() if isinstance(c, dict) else "" for c in raw]
+    libraries = {lib.code: lib for lib in db.session.scalars(select(Library).where(Library.code.in_(codes)))}
+    rows, seen = [], set()
+    for index, (code, item) in enumerate(zip(codes, raw)):
+        library = libraries.get(code)
+        key = f"candidates.{index}.library"
+        if library is None:
+            errors[key] = f"No participant library {code!r}." if code else "Choose a library."
+            continue
+        if library.id == requester.id:
+            errors[key] = "A library cannot ask itself."
+        elif library.id in seen:
+            errors[key] = "This library is listed twice."
+        seen.add(library.id)
+        row = {"library_id": library.id, "library": library}
+        row.update(clean_text(item, CANDIDATE_FIELDS, errors, f"candidates.{index}."))
+        rows.append(row)
+    if not errors:
+        network = network or rows[0]["library"].network
+        for index, row in enumerate(rows):
+            if row["library"].network != network:
+                errors[f"candidates.{index}.library"] = f"Every candidate must be on the {network} network."
+    if errors:
+        raise ValidationError(errors)
+    for row in rows:
+        del row["library"]
+    return rows, network
+
+
+# -- create ---------------------------------------------------------------
+
+def create_record(actor: User, data: dict, order_now: bool = False) -> Record:
+    """A new request in PREPARING (or ordered at once), requester = actor's library."""
+    errors: dict[str, str] = {}
+    kind = data.get("kind")
+    if kind not in ("copy", "loan"):
+        errors["kind"] = "Choose copy or loan."
+    network = data.get("network") or None
+    if network not in (None, "NII", "OCLC"):
+        errors["network"] = "Must be NII or OCLC."
+    citation = data.get("citation") or {}
+    client = data.get("client") or {}
+    if not isinstance(citation, dict) or not isinstance(client, dict):
+        raise ValidationError({"citation": "Must be an object."})
+    fields = clean_text({("bib_note" if k == "note" else k): v for k, v in citation.items()}, CITATION_FIELDS, errors)
+    fields.update(clean_text({f"client_{k}": v for k, v in client.items()}, CLIENT_FIELDS, errors))
+    fields.update(clean_text(data.get("terms") or {}, TERMS_FIELDS, errors))
+    fields.update(clean_text(data, ("requester_number", "requester_staff"), errors))
+    try:
+        candidates, network = resolve_candidates(data.get("candidates"), actor.library, network)
+    except ValidationError as error:
+        errors.update(error.fields)
+    if errors:
+        raise ValidationError(errors)
+    with unit_of_work():
+        record = Record(kind=kind, network=network, requester=actor.library,
+                        requester_address=actor.library.address, requester_staff=actor.username, **fields)
+        record.requester_staff = fields.get("requester_staff") or actor.username
+        record.candidates = [Candidate(position=i, **row) for i, row in enumerate(candidates)]
+        db.session.add(record)
+        db.session.flush()
+        record.add_history(_context(actor, "CREATE", Side.REQUESTER, data), "PREPARING", None)
+        if order_now:
+            fire(record, _context(actor, "ORDER", Side.REQUESTER, data))
+    return record
+
+
+# -- commands ---------------------------------------------------------------
+
+def _context(actor: User, command: str, side: Side, data: dict, places: int = 0) -> CommandContext:
+    comment = str(data.get("comment") or "").strip()
+    if len(comment) > MAX_TEXT:
+        raise ValidationError({"comment": "Is too long."})
+    return CommandContext(
+        command=command, side=side, library_id=actor.library_id, today=portal_today(),
+        user_id=actor.id, user_name=actor.username, comment=comment,
+        fees=parse_fees(data, places), dates=parse_dates(data),
+    )
+
+
+def _save_fields(record: Record, actor: User, side: Side, data: dict) -> dict:
+    errors: dict[str, str] = {}
+    raw = dict(data.get("fields") or {})
+    editable = REQUESTER_EDITABLE if side is Side.REQUESTER else LENDER_EDITABLE
+    unknown = [name for name in raw if name not in editable]
+    for name in unknown:
+        errors[f"fields.{name}"] = "This field cannot be edited by your side."
+    fields = clean_text(raw, editable, errors, "fields.")
+    if "candidates" in data:
+        if side is not Side.REQUESTER:
+            errors["candidates"] = "Only the requesting library edits the candidates."
+        else:
+            try:
+                fields["candidates"], _ = resolve_candidates(data["candidates"], actor.library, record.network)
+            except ValidationError as error:
+                errors.update(error.fields)
+    if data.get("fees") is not None and side is not Side.LENDER:
+        errors["fees"] = "Only the lending library enters fees."
+    if errors:
+        raise ValidationError(errors)
+    return fields
+
+
+def perform_command(actor: User, ill_id, command: str, data: dict | None = None) -> Record:
+    """Run one command for the actor's library, as one transaction."""
+    data = data or {}
+    command = str(command).upper()
+    with unit_of_work():
+        record = load_record(actor.library_id, ill_id)
+        side = side_of(record, actor.library_id)
+        if side is None:
+            raise CommandNotAllowed(
+                "%(command)s: your library declined this request and can only read it.", command=command)
+        expected = data.get("version")
+        if expected not in (None, "") and str(expected) != str(record.version):
+            raise Conflict("The record was changed meanwhile (version %(current)s, you had %(given)s): reload it.",
+                           current=record.version, given=expected)
+        places = (record.lender or actor.library).currency_places
+        ctx = _context(actor, command, side, data, places)
+        if command == "SAVE":
+            ctx.fields = _save_fields(record, actor, side, data)
+        fire(record, ctx)
+        if data.get("local_note") is not None:
+            record.set_local_note(actor.library_id, str(data["local_note"])[:MAX_TEXT])
+    return record
+
+
+@dataclass
+class BulkResult:
+    ill_id: str
+    ok: bool
+    status: str | None = None
+    error: str | None = None
+    message: str | None = None
+    error_obj: DomainError | None = None
+
+    def as_dict(self) -> dict:
+        if self.ok:
+            return {"ill_id": self.ill_id, "ok": True, "status": self.status}
+        return {"ill_id": self.ill_id, "ok": False, "error": self.error, "message": self.message}
+
+
+def bulk_command(actor: User, command: str, items: list[dict]) -> list[BulkResult]:
+    """Each record its own transaction: every row is tried, each gets its result."""
+    results = []
+    for item in items:
+        ill_id = str(item.get("ill_id", "")).strip()
+        try:
+            record = perform_command(actor, ill_id, command, item)
+        except DomainError as error:
+            results.append(BulkResult(ill_id, False, error=error.code, message=error.message, error_obj=error))
+        else:
+            results.append(BulkResult(ill_id, True, status=record.status))
+    return results
+
+
+def commands_for(actor: User, record: Record) -> list[str]:
+    side = side_of(record, actor.library_id)
+    if side is None:
+        return []
+    return allowed_commands(record, side, actor.library_id, portal_today())

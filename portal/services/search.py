@@ -1,0 +1,100 @@
+"""Work lists, counts and search over the records a library may see."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..models import Candidate, Library, LocalNote, Record
+from ..workflow.machine import Side
+from ..workflow.statuses import FINAL_STATUSES, Status
+from .access import visible_to
+
+SORTS = {
+    "updated": Record.updated_at.desc(),
+    "oldest": Record.updated_at.asc(),
+    "ill_id": Record.id.desc(),
+    "title": Record.title.asc(),
+}
+
+
+@dataclass
+class SearchFilters:
+    side: str | None = None  # requester | lender | None (both)
+    status: str | None = None
+    kind: str | None = None
+    q: str = ""  # ILL ID, title, client, local numbers
+    partner: str = ""  # library code
+    date_from: date | None = None
+    date_to: date | None = None
+    include_archive: bool = False
+    include_final: bool = True
+    slip: str | None = None  # "unprinted" | "printed" for the slip of the status
+    statuses: list[str] = field(default_factory=list)
+
+
+def search_query(library_id: int, filters: SearchFilters):
+    query = select(Record)
+    if filters.side == Side.REQUESTER:
+        query = query.where(Record.requester_id == library_id)
+    elif filters.side == Side.LENDER:
+        query = query.where(Record.lender_id == library_id)
+    else:
+        query = query.where(visible_to(library_id))
+    if not filters.include_archive:
+        query = query.where(Record.archived.is_(False))
+    if filters.status:
+        query = query.where(Record.status == filters.status)
+    if filters.statuses:
+        query = query.where(Record.status.in_(filters.statuses))
+    if not filters.include_final:
+        query = query.where(Record.status.not_in([s.value for s in FINAL_STATUSES]))
+    if filters.kind in ("copy", "loan"):
+        query = query.where(Record.kind == filters.kind)
+    text = filters.q.strip()
+    if text:
+        pk = Record.pk_from_ill_id(text)
+        like = f"%{text}%"
+        own_notes = select(LocalNote.record_id).where(LocalNote.library_id == library_id, LocalNote.text.ilike(like))
+        conditions = [Record.title.ilike(like), Record.article.ilike(like), Record.bib_note.ilike(like),
+                      Record.client_name.ilike(like), Record.requester_number.ilike(like),
+                      Record.lender_number.ilike(like), Record.id.in_(own_notes)]
+        if pk:
+            conditions.append(Record.id == pk)
+        query = query.where(or_(*conditions))
+    if filters.partner:
+        partner = select(Library.id).where(Library.code == filters.partner.strip())
+        tried = select(Candidate.record_id).where(Candidate.library_id.in_(partner), Candidate.tried.is_(True))
+        query = query.where(or_(Record.requester_id.in_(partner), Record.lender_id.in_(partner), Record.id.in_(tried)))
+    if filters.date_from:
+        query = query.where(func.coalesce(Record.ordered_on, func.date(Record.created_at)) >= filters.date_from)
+    if filters.date_to:
+        query = query.where(func.coalesce(Record.ordered_on, func.date(Record.created_at)) <= filters.date_to)
+    return query
+
+
+def search_records(library_id: int, filters: SearchFilters, page: int = 1, per_page: int = 50,
+                   sort: str = "updated") -> tuple[list[Record], int]:
+    query = search_query(library_id, filters)
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = db.session.scalars(
+        query.order_by(SORTS.get(sort, SORTS["updated"]), Record.id.desc())
+        .options(selectinload(Record.requester), selectinload(Record.lender))
+        .limit(per_page).offset((max(page, 1) - 1) * per_page)
+    ).all()
+    return list(rows), total
+
+
+def status_counts(library_id: int, side: Side, kind: str | None = None) -> dict[str, int]:
+    """Live counts per status for one side of a library's work lists (index-only)."""
+    column = Record.requester_id if side is Side.REQUESTER else Record.lender_id
+    query = (select(Record.status, func.count()).where(column == library_id, Record.archived.is_(False))
+             .where(Record.status.not_in([s.value for s in FINAL_STATUSES])).group_by(Record.status))
+    if kind in ("copy", "loan"):
+        query = query.where(Record.kind == kind)
+    counts = {status.value: 0 for status in Status if status not in FINAL_STATUSES}
+    counts.update({status: count for status, count in db.session.execute(query)})
+    return counts

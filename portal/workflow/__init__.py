@@ -1,0 +1,1 @@
+"""The ILL rules: statuses, transitions and fee arithmetic. No Flask in here."""
