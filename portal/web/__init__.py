@@ -1,11 +1,15 @@
-"""Staff pages: blueprints, log-in and error pages."""
+"""Staff pages: blueprints, log-in, template helpers and error pages."""
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
 from ..extensions import db, login_manager
 from ..models import User
+from . import i18n
+from .htmx import is_htmx
 
 
 def init_web(app: Flask) -> None:
@@ -15,11 +19,25 @@ def init_web(app: Flask) -> None:
     def load_user(user_id: str):
         return db.session.get(User, int(user_id)) if user_id.isdigit() else None
 
+    @login_manager.unauthorized_handler
+    def unauthorized():
+        target = url_for("auth.login", next=request.full_path if request.query_string else request.path)
+        if is_htmx():  # a fragment request after the session ended: reload as a page
+            return "", 401, {"HX-Redirect": target}
+        return redirect(target)
+
     from .auth import bp as auth_bp
     from .main import bp as main_bp
+    from .records import bp as records_bp
+    from .settings import bp as settings_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(main_bp)
+    app.register_blueprint(records_bp)
+    app.register_blueprint(settings_bp)
+    # Other desks register their blueprints below, one line each.
+
+    register_template_helpers(app)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
@@ -34,3 +52,22 @@ def init_web(app: Flask) -> None:
         if request.path.startswith("/api/"):
             return jsonify({"error": "server_error", "message": "An internal error occurred."}), 500
         return render_template("error.html", error=None), 500
+
+
+def register_template_helpers(app: Flask) -> None:
+    app.jinja_env.filters.update(
+        status_label=i18n.status_label,
+        local_date=i18n.local_date,
+        local_datetime=i18n.local_datetime,
+    )
+
+    def nav_extra_links() -> list[tuple[str, str]]:
+        """Links to other desks' pages (bulk modes), when those are installed."""
+        known = {"/bulk/receive": gettext("Bulk receive"), "/bulk/send": gettext("Bulk send")}
+        rules = {rule.rule for rule in app.url_map.iter_rules()}
+        return [(path, label) for path, label in known.items() if path in rules]
+
+    @app.context_processor
+    def helpers():
+        return {"current_language": i18n.language, "nav_extra_links": nav_extra_links,
+                "status_label": i18n.status_label, "current_user": current_user}

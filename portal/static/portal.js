@@ -1,0 +1,37 @@
+/* Small enhancements on top of htmx. Every page works without this file. */
+(function () {
+  "use strict";
+
+  // A refused htmx request (403, 404, 400 CSRF, 500): say so in the message area
+  // instead of failing silently.
+  document.body.addEventListener("htmx:responseError", function (event) {
+    var area = document.getElementById("messages");
+    if (!area) return;
+    var xhr = event.detail.xhr;
+    var text = document.body.dataset.errorText || "The request failed";
+    var p = document.createElement("p");
+    p.className = "message message--error";
+    p.textContent = text + " (" + xhr.status + ")";
+    area.replaceChildren(p);
+  });
+
+  // After a swap, put the keyboard focus where the user continues:
+  // the first field marked data-autofocus, else the first invalid field.
+  document.body.addEventListener("htmx:afterSettle", function (event) {
+    var root = event.detail.target || document;
+    var target = root.querySelector("[aria-invalid=true]") || root.querySelector("[data-autofocus]");
+    if (target && typeof target.focus === "function") target.focus();
+  });
+
+  // Comment templates: clicking one appends its text to the command's comment box.
+  document.body.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-template-text]");
+    if (!button) return;
+    var box = document.getElementById(button.dataset.templateFor);
+    if (!box) return;
+    event.preventDefault();
+    var text = button.dataset.templateText;
+    box.value = box.value ? box.value.replace(/\s*$/, "\n") + text : text;
+    box.focus();
+  });
+})();
