@@ -93,7 +93,7 @@ def on_nii_network(event):
     return event.model.network == "NII"
 
 
-@condition("%(command)s is not allowed during claim handling (answer the claim with ANSWER).")
+@condition("%(command)s is not allowed in status %(status)s during claim handling (answer the claim with ANSWER).")
 def not_in_claim_handling(event):
     return not event.model.claim_handling
 
@@ -103,23 +103,24 @@ def in_claim_handling(event):
     return bool(event.model.claim_handling)
 
 
-@condition("%(command)s needs a lender holding the request; all lenders declined: FORWARD, RETRY or CANCEL.")
+@condition("%(command)s in status %(status)s needs a lender holding the request; all lenders declined: "
+           "FORWARD, RETRY or CANCEL.")
 def lender_holds(event):
     return event.model.lender_id is not None
 
 
-@condition("%(command)s is only possible after all lenders declined.")
+@condition("%(command)s in status %(status)s is only possible after all lenders declined.")
 def declined_by_all(event):
     return event.model.lender_id is None
 
 
-@condition("%(command)s: no lender candidate currently offers this service.")
+@condition("%(command)s in status %(status)s: no lender candidate currently offers this service.")
 def any_candidate_available(event):
     record = event.model
     return any(c.offers_service(record.kind) for c in record.candidates)
 
 
-@condition("%(command)s: no untried lender candidate currently offers this service.")
+@condition("%(command)s in status %(status)s: no untried lender candidate currently offers this service.")
 def next_candidate_available(event):
     record = event.model
     return any(not c.tried and c.offers_service(record.kind) for c in record.candidates)
@@ -130,17 +131,18 @@ def not_in_renewal_handling(event):
     return not event.model.renewal_handling
 
 
-@condition("%(command)s: only the library whose work list holds the record can save it.")
+@condition("%(command)s in status %(status)s: only the library whose work list holds the record can save it.")
 def holds_queue(event):
     return Status(event.model.status).queue.value == _ctx(event).side.value
 
 
-@condition("%(command)s: archived records and records in a fee settlement are read-only.")
+@condition("%(command)s in status %(status)s: archived records and records in a fee settlement are read-only.")
 def not_frozen(event):
     return not event.model.archived and event.model.settled_at is None
 
 
-@condition("%(command)s: only your own latest command can be called back, and the partner has acted since or you have not acted.")
+@condition("%(command)s in status %(status)s: only your own latest command can be called back, and the "
+           "partner has acted since or you have not acted.")
 def caller_acted_last(event):
     last = event.model.last_transition()
     ctx = _ctx(event)
@@ -152,7 +154,8 @@ def caller_acted_last(event):
     )
 
 
-@condition("%(command)s: a PARDON that forwarded the record to another lender cannot be called back.")
+@condition("%(command)s in status %(status)s: a PARDON that forwarded the record to another lender "
+           "cannot be called back.")
 def not_forwarding_pardon(event):
     last = event.model.last_transition()
     return not (last and last.command == "PARDON" and last.to_status == S.UNPROCESSED)

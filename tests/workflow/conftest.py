@@ -1,0 +1,15 @@
+"""Workflow tests: fast password hashing so that each `world` costs milliseconds.
+
+werkzeug's default scrypt takes ~0.13 s per user and `world` makes seven; the
+hash is not what these tests are about.
+"""
+import functools
+
+import pytest
+from werkzeug.security import generate_password_hash
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(monkeypatch):
+    monkeypatch.setattr("portal.models.user.generate_password_hash",
+                        functools.partial(generate_password_hash, method="pbkdf2:sha256:1"))
