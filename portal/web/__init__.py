@@ -55,10 +55,15 @@ def init_web(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
+    from ..services.worklists import age_in_days, queue_totals
+    from ..workflow.statuses import Status
+
     app.jinja_env.filters.update(
         status_label=i18n.status_label,
         local_date=i18n.local_date,
+        local_date_of=i18n.local_date_of,
         local_datetime=i18n.local_datetime,
+        money=i18n.money,
     )
 
     def nav_extra_links() -> list[tuple[str, str]]:
@@ -67,7 +72,15 @@ def register_template_helpers(app: Flask) -> None:
         rules = {rule.rule for rule in app.url_map.iter_rules()}
         return [(path, label) for path, label in known.items() if path in rules]
 
-    @app.context_processor
-    def helpers():
-        return {"current_language": i18n.language, "nav_extra_links": nav_extra_links,
-                "status_label": i18n.status_label, "current_user": current_user}
+    def queue_of(code: str) -> str:
+        try:
+            return Status(code).queue.value
+        except ValueError:
+            return "final"
+
+    # Globals, not a context processor, so that imported macros see them too.
+    app.jinja_env.globals.update(
+        current_language=i18n.language, nav_extra_links=nav_extra_links, status_label=i18n.status_label,
+        queue_of=queue_of, is_final=lambda code: queue_of(code) == "final", age_in_days=age_in_days,
+        my_queue_totals=lambda: queue_totals(current_user.library_id) if current_user.is_authenticated else None,
+    )

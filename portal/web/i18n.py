@@ -10,7 +10,7 @@ import re
 from datetime import date, datetime
 
 from flask import current_app, request, session
-from flask_babel import format_date, format_datetime, get_locale, gettext
+from flask_babel import format_currency, format_date, format_datetime, get_locale, gettext
 from flask_login import current_user
 
 from ..workflow.errors import DomainError, ValidationError
@@ -45,6 +45,17 @@ def status_label(code: str | None) -> str:
 
 
 def local_date(value: date | None) -> str:
+    return format_date(value, "medium") if value else ""
+
+
+def money(amount, currency: str = "JPY") -> str:
+    if amount is None:
+        return ""
+    return format_currency(amount, currency)
+
+
+def local_date_of(value: datetime | None) -> str:
+    """The calendar date of a stored UTC timestamp, in the portal's time zone."""
     return format_date(value, "medium") if value else ""
 
 

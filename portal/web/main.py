@@ -1,8 +1,20 @@
-"""Work lists and search."""
+"""Work lists (the desk's home page) and search."""
 from __future__ import annotations
 
-from flask import Blueprint
-from flask_login import login_required
+from datetime import date
+
+from flask import Blueprint, current_app, redirect, request, url_for
+from flask_login import current_user, login_required
+
+from ..services import portal_today
+from ..services.access import load_record
+from ..services.search import SearchFilters, status_counts
+from ..services.worklists import (SORTS, SearchForm, participant_libraries, queue_statuses, search_page,
+                                  waiting_statuses, worklist)
+from ..workflow.errors import DomainError
+from ..workflow.machine import Side
+from ..workflow.statuses import Status
+from .htmx import is_htmx, render
 
 bp = Blueprint("main", __name__)
 
@@ -13,11 +25,88 @@ def require_login():
     return None
 
 
+def _page_number() -> int:
+    page = request.args.get("page", "1")
+    return int(page) if page.isdigit() and int(page) > 0 else 1
+
+
+def _sort() -> str:
+    sort = request.args.get("sort", "updated")
+    return sort if sort in SORTS else "updated"
+
+
 @bp.get("/")
 def worklists():
-    return "work lists"
+    side = Side.LENDER if request.args.get("side") == "lender" else Side.REQUESTER
+    kind = request.args.get("kind") if request.args.get("kind") in ("copy", "loan") else None
+    mine, waiting = queue_statuses(side), waiting_statuses(side)
+    codes = {s.value for s in mine + waiting}
+    tab = request.args.get("status", "")
+    tab = tab if tab in codes or tab == "waiting" else ""
+    statuses = [tab] if tab in codes else [s.value for s in (waiting if tab == "waiting" else mine)]
+    library_id = current_user.library_id
+    counts = status_counts(library_id, side, kind)
+    other_side = Side.REQUESTER if side is Side.LENDER else Side.LENDER
+    context = {
+        "side": side, "kind": kind or "", "tab": tab, "sort": _sort(), "mine": mine, "waiting": waiting,
+        "counts": counts, "mine_total": sum(counts[s.value] for s in mine),
+        "waiting_total": sum(counts[s.value] for s in waiting),
+        "other_total": sum(status_counts(library_id, other_side, kind)[s.value] for s in queue_statuses(other_side)),
+        "page": worklist(library_id, side, statuses, kind, _sort(), _page_number(),
+                         current_app.config["PAGE_SIZE"]),
+        "today": portal_today(),
+    }
+    current = {"side": side.value, "kind": kind, "status": tab or None, "sort": _sort()}
+
+    def wl_url(**changes) -> str:
+        """This work list's URL with some parameters changed (page resets unless given)."""
+        params = {**current, **changes}
+        return url_for("main.worklists", **{k: v for k, v in params.items() if v not in (None, "", "updated", 1)})
+
+    context.update(wl_url=wl_url, sort_url=lambda key: wl_url(sort=key), page_url=lambda n: wl_url(page=n))
+    # htmx asks either for the whole list region or, on a refresh event, just the tabs.
+    block = "status_tabs" if request.headers.get("HX-Target") == "status-tabs" else "worklist"
+    return render("worklists/index.html", block, **context)
+
+
+def _date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
 
 
 @bp.get("/search")
 def search():
-    return "search"
+    args = request.args
+    q = args.get("q", "").strip()
+    library_id = current_user.library_id
+    if q.isdigit():
+        try:  # a typed or scanned ILL ID opens the record
+            record = load_record(library_id, q)
+        except DomainError:
+            record = None
+        if record is not None:
+            target = url_for("records.show", ill_id=record.ill_id)
+            return ("", 200, {"HX-Redirect": target}) if is_htmx() else redirect(target)
+    status = args.get("status") if args.get("status") in Status.__members__ else None
+    filters = SearchFilters(
+        q=q, status=status, kind=args.get("kind") if args.get("kind") in ("copy", "loan") else None,
+        partner=args.get("partner", "").strip(), date_from=_date(args.get("date_from")),
+        date_to=_date(args.get("date_to")), include_archive=args.get("archive") == "1",
+    )
+    extra = SearchForm(title=args.get("title", ""), client=args.get("client", ""),
+                       local_number=args.get("local_number", ""))
+    searched = any(args.get(name) for name in ("q", "status", "kind", "partner", "date_from", "date_to", "title",
+                                                "client", "local_number", "archive", "all"))
+    page = search_page(library_id, filters, extra, _sort(), _page_number(),
+                       current_app.config["PAGE_SIZE"]) if searched else None
+
+    def search_url(**changes) -> str:
+        params = {**args.to_dict(), **{k: str(v) for k, v in changes.items()}}
+        return url_for("main.search", **{k: v for k, v in params.items() if v})
+
+    return render("search/index.html", "results", args=args, page=page, statuses=list(Status),
+                  sort_url=lambda key: search_url(sort=key, page=""), page_url=lambda n: search_url(page=n),
+                  libraries=[lib for lib in participant_libraries() if lib.id != library_id],
+                  today=portal_today(), sort=_sort())

@@ -1,10 +1,33 @@
-"""Record pages: new request, one record, and every command."""
+"""Record pages: a new request, one record, and every command as an inline form.
+
+Each view loads the record (404 / 403), validates, calls ONE service and
+renders the page, or for htmx the region that changed.
+"""
 from __future__ import annotations
 
-from flask import Blueprint
-from flask_login import login_required
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.datastructures import MultiDict
+
+from ..models import Record
+from ..services import portal_today
+from ..services.access import load_record, side_of
+from ..services.archive import copy_to_new_request
+from ..services.records import commands_for, create_record, perform_command
+from ..services.worklists import participant_libraries, queue_totals
+from ..workflow.errors import CommandNotAllowed, Conflict, DomainError, Forbidden, NotFound, ValidationError
+from ..workflow.machine import COMMANDS, Side
+from . import labels
+from .forms import (COMMENT_REQUIRED, CommandForm, FeeEditor, candidate_rows, comment_with_template, date_inputs,
+                    editable_fields, new_request_data, new_request_errors, new_request_values, pad_candidates,
+                    record_candidates, remap_candidate_errors, remap_group_errors, used_candidates)
+from .htmx import fragment, is_htmx, render
+from .i18n import error_message, field_errors, status_label
 
 bp = Blueprint("records", __name__)
+
+SHOW = "records/show.html"
 
 
 @bp.before_request
@@ -13,6 +36,209 @@ def require_login():
     return None
 
 
-@bp.get("/records/new")
+def load(ill_id: str) -> Record:
+    try:
+        return load_record(current_user.library_id, ill_id)
+    except NotFound:
+        abort(404)
+    except Forbidden:
+        abort(403)
+
+
+def date_labels() -> dict[str, str]:
+    return {
+        "accepted": _("Accepted on (ADATE)"), "received": _("Received on (RDATE)"),
+        "return_received": _("Return received on (KDATE)"), "sent": _("Sent on (SDATE)"),
+        "due": _("Due date (DDATE)"), "sent_back": _("Sent back on (BDATE)"),
+        "resent": _("Re-sent on (SDATE), if something was sent again"),
+        "new_due": _("New due date (DDATE), if it changes"),
+    }
+
+
+# -- the command forms ---------------------------------------------------------
+
+def build_form(record: Record, command: str, side: Side, posted: MultiDict | None = None) -> CommandForm:
+    """The inline form of one command: fresh, or re-filled from what was posted."""
+    library = current_user.library
+    form = CommandForm(command=command, side=side, comment_required=command in COMMENT_REQUIRED,
+                       inquiry_warning=command == "INQUIRE", version=str(record.version),
+                       templates=[t for t in library.templates if t.command == command])
+    form.dates = date_inputs(record, command, side, portal_today(), date_labels())
+    if command in ("SEND", "INQUIRE") and side is Side.LENDER:
+        form.fee_editor = FeeEditor.for_record(record, library)
+        form.fees_optional = command == "INQUIRE"
+        if form.fees_optional:
+            form.fee_editor.enabled = False
+    if command == "SAVE":
+        form.save_fields = {name: getattr(record, name) or "" for name in editable_fields(side)}
+        form.local_note = record.local_note_for(current_user.library_id)
+        if side is Side.REQUESTER:
+            form.candidates = pad_candidates(record_candidates(record))
+    if posted is None:
+        return form
+    form.comment = posted.get("comment", "")
+    form.version = posted.get("version", "")
+    for date_input in form.dates:
+        date_input.value = posted.get(f"date_{date_input.key}", "").strip()
+    if form.fee_editor is not None:
+        form.fee_editor = FeeEditor.from_form(posted)
+        form.fee_editor.compute(library.currency_places)
+    if command == "SAVE":
+        form.save_fields = {name: posted.get(f"field_{name}", "") for name in editable_fields(side)}
+        form.local_note = posted.get("local_note", "")
+        if side is Side.REQUESTER:
+            form.candidates = pad_candidates(candidate_rows(posted))
+    return form
+
+
+def command_data(form: CommandForm, posted: MultiDict) -> dict:
+    """The plain dict perform_command takes."""
+    data: dict = {"comment": comment_with_template(posted), "version": form.version,
+                  "dates": {d.key: d.value for d in form.dates if d.value}}
+    if form.fee_editor is not None and form.fee_editor.enabled:
+        data["fees"] = form.fee_editor.as_data()
+    if form.command == "SAVE":
+        record_fields = {name: value for name, value in form.save_fields.items()}
+        data["fields"] = record_fields
+        data["local_note"] = form.local_note
+        if form.candidates is not None:
+            data["candidates"], _used = used_candidates(form.candidates)
+    return data
+
+
+def page_context(record: Record, form: CommandForm | None = None, notice: str = "", **extra) -> dict:
+    side = side_of(record, current_user.library_id)
+    return {
+        "record": record, "side": side, "commands": commands_for(current_user, record), "form": form,
+        "notice": notice, "labels": labels, "local_note": record.local_note_for(current_user.library_id),
+        "libraries": participant_libraries(record.network) if form and form.candidates is not None else [],
+        "today": portal_today(), **extra,
+    }
+
+
+@bp.get("/records/<ill_id>")
+def show(ill_id: str):
+    record = load(ill_id)
+    return render(SHOW, "record", **page_context(record))
+
+
+@bp.get("/records/<ill_id>/commands/<command>")
+def command_form(ill_id: str, command: str):
+    record = load(ill_id)
+    command = command.upper()
+    if command not in COMMANDS:
+        abort(404)
+    side = side_of(record, current_user.library_id)
+    if side is None or command not in commands_for(current_user, record):
+        message = _("%(command)s is not possible now: the record is in status %(status)s.",
+                    command=command, status=status_label(record.status))
+        return render(SHOW, "command_form", status=409, **page_context(record, notice=message))
+    form = build_form(record, command, side)
+    return render(SHOW, "command_form", **page_context(record, form))
+
+
+@bp.post("/records/<ill_id>/commands/<command>")
+def run_command(ill_id: str, command: str):
+    record = load(ill_id)
+    command = command.upper()
+    if command not in COMMANDS:
+        abort(404)
+    side = side_of(record, current_user.library_id)
+    if side is None:
+        abort(403)
+    form = build_form(record, command, side, request.form)
+    action = request.form.get("fee_action", "")
+    if action and form.fee_editor is not None and form.fee_editor.apply_action(action):
+        form.fee_editor.compute(current_user.library.currency_places)
+        return render(SHOW, "command_form", **page_context(record, form))
+    before = record.status
+    try:
+        record = perform_command(current_user, record.ill_id, command, command_data(form, request.form))
+    except ValidationError as error:
+        form.errors = field_errors(error)
+        if form.fee_editor is not None:
+            form.errors = remap_group_errors(form.errors, _used_rows(form.fee_editor))
+        if form.candidates is not None:
+            _rows, used = used_candidates(form.candidates)
+            form.errors = remap_candidate_errors(form.errors, used)
+        form.message = error_message(error)
+        return render(SHOW, "command_form", status=422, **page_context(record, form))
+    except (Conflict, CommandNotAllowed) as error:
+        record = load(ill_id)  # the record as it is now
+        form.message = error_message(error) + " " + _("Current status: %(status)s.", status=status_label(record.status))
+        form.stale = True
+        return render(SHOW, "command_form", status=409, **page_context(record, form))
+    if record.status != before:
+        notice = _("%(command)s done: %(before)s → %(after)s.", command=command,
+                   before=status_label(before), after=status_label(record.status))
+    else:
+        notice = _("%(command)s done.", command=command)
+    if not is_htmx():
+        flash(notice, "success")
+        return redirect(url_for("records.show", ill_id=record.ill_id))
+    response = fragment(SHOW, "record", "queue_counts_oob",
+                        **page_context(record, notice=notice, queue_totals=queue_totals(current_user.library_id)))
+    response.headers["HX-Retarget"] = "#record"
+    response.headers["HX-Reswap"] = "outerHTML"
+    response.headers["HX-Trigger"] = "records-changed"
+    return response
+
+
+def _used_rows(editor: FeeEditor) -> list[int]:
+    return [i for i, g in enumerate(editor.groups) if any(str(v).strip() for v in g.values())]
+
+
+@bp.post("/fees/preview")
+def fee_preview():
+    """Subtotals and total of a fee editor, computed by the server while typing."""
+    editor = FeeEditor.from_form(request.form, prefix=request.form.get("fee_editor", "fees"))
+    editor.compute(current_user.library.currency_places)
+    return render("records/fee_preview.html", editor=editor, currency=current_user.library.currency)
+
+
+@bp.post("/records/<ill_id>/copy")
+def copy(ill_id: str):
+    record = load(ill_id)
+    try:
+        new_record = copy_to_new_request(current_user, record)
+    except Forbidden:
+        abort(403)
+    except DomainError as error:
+        flash(error_message(error), "error")
+        return redirect(url_for("records.show", ill_id=record.ill_id))
+    flash(_("New request %(ill_id)s made from %(source)s: check it and order.", ill_id=new_record.ill_id,
+            source=record.ill_id), "success")
+    return redirect(url_for("records.show", ill_id=new_record.ill_id))
+
+
+# -- new request ---------------------------------------------------------------------
+
+@bp.route("/records/new", methods=["GET", "POST"])
 def new():
-    return "new"
+    libraries = [lib for lib in participant_libraries() if lib.id != current_user.library_id]
+    if request.method == "GET":
+        values = {name: "" for name in new_request_values(MultiDict())}
+        values["kind"] = request.args.get("kind", "copy")
+        return render("records/new.html", "form", values=values, candidates=pad_candidates([]),
+                      libraries=libraries, errors={}, labels=labels)
+    values = new_request_values(request.form)
+    rows = candidate_rows(request.form)
+    used, indices = used_candidates(rows)
+    order_now = request.form.get("action") == "order"
+    try:
+        record = create_record(current_user, new_request_data(values, used), order_now=order_now)
+    except DomainError as error:
+        errors = remap_candidate_errors(new_request_errors(field_errors(error)), indices)
+        if not used and "candidates" not in errors:
+            errors["candidates"] = _("At least one lender candidate is required.")
+        return render("records/new.html", "form", status=422, values=values, candidates=pad_candidates(rows),
+                      libraries=libraries, errors=errors, message=error_message(error), labels=labels)
+    if order_now:
+        flash(_("Request %(ill_id)s ordered: now with %(lender)s.", ill_id=record.ill_id,
+                lender=record.lender.name if record.lender else ""), "success")
+    else:
+        flash(_("Request %(ill_id)s saved in preparation.", ill_id=record.ill_id), "success")
+    target = url_for("records.show", ill_id=record.ill_id)
+    if is_htmx():
+        return "", 200, {"HX-Redirect": target}
+    return redirect(target)

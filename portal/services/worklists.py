@@ -1,0 +1,133 @@
+"""Read queries the staff pages need: work lists, queue totals, the
+participant directory and the extra search fields. Nothing here writes."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timezone
+
+from sqlalchemy import func, or_, select
+
+from ..extensions import db
+from ..models import HistoryEntry, Library, LocalNote, Record, User
+from ..workflow.machine import Side
+from ..workflow.statuses import Queue, Status
+from . import portal_zone
+from .search import SearchFilters, search_query, status_counts
+
+SORTS = {
+    "updated": (Record.updated_at.desc(),),
+    "oldest": (Record.updated_at.asc(),),
+    "ill_id": (Record.id.desc(),),
+    "title": (Record.title.asc(),),
+    "ordered": (Record.ordered_on.desc(),),
+}
+
+
+def queue_statuses(side: Side) -> list[Status]:
+    """Statuses in this side's own queue: it acts next."""
+    return [s for s in Status if s.queue.value == side.value]
+
+
+def waiting_statuses(side: Side) -> list[Status]:
+    """Active statuses where this side waits on the partner."""
+    other = Queue.LENDER if side is Side.REQUESTER else Queue.REQUESTER
+    statuses = [s for s in Status if s.queue is other]
+    if side is Side.LENDER:  # a record in preparation has no lender yet
+        statuses.remove(Status.PREPARING)
+    return statuses
+
+
+def queue_totals(library_id: int) -> dict[str, int]:
+    """How many records wait on this library, per side (the header badge)."""
+    totals = {}
+    for side in Side:
+        counts = status_counts(library_id, side)
+        totals[side.value] = sum(counts.get(s.value, 0) for s in queue_statuses(side))
+    return totals
+
+
+@dataclass
+class Page:
+    rows: list[Record]
+    total: int
+    page: int
+    per_page: int
+    last_actions: dict[int, HistoryEntry]
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def last_actions(record_ids: list[int]) -> dict[int, HistoryEntry]:
+    """The latest staff command of each record (system notes left out), one query."""
+    if not record_ids:
+        return {}
+    latest = (select(func.max(HistoryEntry.id))
+              .where(HistoryEntry.record_id.in_(record_ids), HistoryEntry.command != "SYSTEM")
+              .group_by(HistoryEntry.record_id))
+    entries = db.session.scalars(select(HistoryEntry).where(HistoryEntry.id.in_(latest)))
+    return {entry.record_id: entry for entry in entries}
+
+
+def _page(query, page: int, per_page: int, sort: str) -> Page:
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    page = max(1, page)
+    rows = list(db.session.scalars(
+        query.order_by(*SORTS.get(sort, SORTS["updated"]), Record.id.desc())
+        .limit(per_page).offset((page - 1) * per_page)))
+    return Page(rows, total or 0, page, per_page, last_actions([r.id for r in rows]))
+
+
+def worklist(library_id: int, side: Side, statuses: list[str], kind: str | None = None,
+             sort: str = "updated", page: int = 1, per_page: int = 50) -> Page:
+    filters = SearchFilters(side=side.value, kind=kind, statuses=list(statuses), include_final=False)
+    return _page(search_query(library_id, filters), page, per_page, sort)
+
+
+@dataclass
+class SearchForm:
+    """The search page's fields beyond SearchFilters."""
+
+    title: str = ""
+    client: str = ""
+    local_number: str = ""
+
+
+def search_page(library_id: int, filters: SearchFilters, extra: SearchForm, sort: str = "updated",
+                page: int = 1, per_page: int = 50) -> Page:
+    query = search_query(library_id, filters)
+    if extra.title.strip():
+        like = f"%{extra.title.strip()}%"
+        query = query.where(or_(Record.title.ilike(like), Record.article.ilike(like), Record.bib_note.ilike(like)))
+    if extra.client.strip():
+        query = query.where(Record.client_name.ilike(f"%{extra.client.strip()}%"))
+    if extra.local_number.strip():
+        like = f"%{extra.local_number.strip()}%"
+        own_notes = select(LocalNote.record_id).where(LocalNote.library_id == library_id, LocalNote.text.ilike(like))
+        query = query.where(or_(Record.requester_number.ilike(like), Record.lender_number.ilike(like),
+                                Record.id.in_(own_notes)))
+    return _page(query, page, per_page, sort)
+
+
+def participant_libraries(network: str | None = None) -> list[Library]:
+    query = select(Library).order_by(Library.network, Library.code)
+    if network:
+        query = query.where(Library.network == network)
+    return list(db.session.scalars(query))
+
+
+def library_users(library_id: int | None = None) -> list[User]:
+    query = select(User).order_by(User.library_id, User.username)
+    if library_id is not None:
+        query = query.where(User.library_id == library_id)
+    return list(db.session.scalars(query))
+
+
+def age_in_days(record: Record, today: date) -> int:
+    """Days since the record last changed (in the portal's calendar)."""
+    updated = record.updated_at
+    if updated.tzinfo is None:  # SQLite returns naive UTC
+        updated = updated.replace(tzinfo=timezone.utc)
+    return max(0, (today - updated.astimezone(portal_zone()).date()).days)
+

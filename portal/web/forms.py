@@ -1,0 +1,275 @@
+"""Parsing the staff forms into the plain dicts the services take, and the
+view models that re-render a form with its inputs and messages.
+
+Fee groups and candidate rows arrive as parallel lists (request.form.getlist),
+so a page without JavaScript can post any number of them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from werkzeug.datastructures import MultiDict
+
+from ..models import Record
+from ..models.record import CITATION_FIELDS, LENDER_EDITABLE, REQUESTER_EDITABLE, TERMS_FIELDS
+from ..workflow.errors import ValidationError
+from ..workflow.fees import MAX_GROUPS, Fees, compute_fees
+from ..workflow.machine import Side
+from .i18n import field_errors
+
+MAX_CANDIDATES = 5
+COMMENT_REQUIRED = {"ANSWER", "RENEW", "CLAIM", "INQUIRE", "PARDON"}
+
+
+# -- fee editor ----------------------------------------------------------------
+
+@dataclass
+class FeeEditor:
+    """Raw fee inputs as typed, plus what the server computed from them."""
+
+    prefix: str = "fees"
+    groups: list[dict] = field(default_factory=list)  # {item, quantity, unit_price} as strings
+    base_fee: str = ""
+    postage: str = ""
+    fees: Fees | None = None
+    errors: dict[str, str] = field(default_factory=dict)
+    enabled: bool = True  # INQUIRE: fees only when asked for
+    focus_row: int | None = None
+
+    @classmethod
+    def from_form(cls, form: MultiDict, prefix: str = "fees") -> FeeEditor:
+        items = form.getlist("fee_item")
+        quantities = form.getlist("fee_quantity")
+        prices = form.getlist("fee_unit_price")
+        count = max(len(items), len(quantities), len(prices))
+        groups = []
+        for i in range(count):
+            row = {"item": _at(items, i), "quantity": _at(quantities, i), "unit_price": _at(prices, i)}
+            groups.append(row)
+        # INQUIRE offers fees as an option: only a ticked box sends them.
+        enabled = "fees_optional" not in form or form.get("include_fees") == "1"
+        return cls(prefix=prefix, groups=groups, base_fee=form.get("base_fee", ""), postage=form.get("postage", ""),
+                   enabled=enabled)
+
+    @classmethod
+    def from_saved(cls, groups, base_fee, postage, prefix: str = "fees") -> FeeEditor:
+        rows = [{"item": str(g.get("item", "")), "quantity": str(g.get("quantity", "")),
+                 "unit_price": _plain(g.get("unit_price"))} for g in groups or []]
+        return cls(prefix=prefix, groups=rows or [_blank_group()], base_fee=_plain(base_fee), postage=_plain(postage))
+
+    @classmethod
+    def for_record(cls, record: Record, library, prefix: str = "fees") -> FeeEditor:
+        """What the lender has entered before, else its fee defaults for this kind."""
+        if record.total is not None:
+            groups = [g.as_dict() for g in record.fee_groups]
+            return cls.from_saved(groups, record.base_fee, record.postage, prefix)
+        default = library.fee_default(record.kind)
+        if default is not None:
+            return cls.from_saved(default.groups, default.base_fee, default.postage, prefix)
+        return cls(prefix=prefix, groups=[_blank_group()])
+
+    def used_groups(self) -> list[dict]:
+        """Rows the user left completely empty are not fee groups."""
+        return [g for g in self.groups if any(str(v).strip() for v in g.values())]
+
+    def as_data(self) -> dict:
+        return {"groups": self.used_groups(), "base_fee": self.base_fee, "postage": self.postage}
+
+    def compute(self, places: int) -> FeeEditor:
+        """Fill `fees` or `errors` (keys like groups.2.unit_price, against `groups`)."""
+        used = [i for i, g in enumerate(self.groups) if any(str(v).strip() for v in g.values())]
+        try:
+            self.fees = compute_fees([self.groups[i] for i in used], self.base_fee, self.postage, places)
+            self.errors = {}
+        except ValidationError as error:
+            self.fees = None
+            self.errors = remap_group_errors(field_errors(error), used)
+        return self
+
+    def charge(self, index: int):
+        """The computed subtotal of row `index` of the editor, if it is a used row."""
+        if self.fees is None:
+            return None
+        used = [i for i, g in enumerate(self.groups) if any(str(v).strip() for v in g.values())]
+        if index not in used:
+            return None
+        return self.fees.groups[used.index(index)].charge
+
+    def apply_action(self, action: str) -> bool:
+        """Add or remove a row (the editor's own buttons). True when handled."""
+        if action == "add":
+            if len(self.groups) < MAX_GROUPS:
+                self.groups.append(_blank_group())
+                self.focus_row = len(self.groups) - 1
+            return True
+        if action.startswith("remove-") and action[7:].isdigit():
+            index = int(action[7:])
+            if 0 <= index < len(self.groups):
+                del self.groups[index]
+            if not self.groups:
+                self.groups.append(_blank_group())
+            self.focus_row = min(index, len(self.groups) - 1)
+            return True
+        return False
+
+    @property
+    def can_add(self) -> bool:
+        return len(self.groups) < MAX_GROUPS
+
+
+def remap_group_errors(errors: dict[str, str], used: list[int]) -> dict[str, str]:
+    """Service keys count only the used rows; the form counts every row."""
+    remapped = {}
+    for key, message in errors.items():
+        parts = key.split(".")
+        if len(parts) >= 2 and parts[0] == "groups" and parts[1].isdigit() and int(parts[1]) < len(used):
+            parts[1] = str(used[int(parts[1])])
+        remapped[".".join(parts)] = message
+    return remapped
+
+
+def _blank_group() -> dict:
+    return {"item": "", "quantity": "", "unit_price": ""}
+
+
+def _at(values: list, index: int) -> str:
+    return values[index].strip() if index < len(values) else ""
+
+
+def _plain(amount) -> str:
+    if amount is None or amount == "":
+        return ""
+    text = str(amount)
+    return text[:-3] if text.endswith(".00") else text
+
+
+# -- command forms ---------------------------------------------------------------
+
+@dataclass
+class DateInput:
+    key: str  # dates.<key> for the service
+    label: str
+    value: str = ""
+    required: bool = False
+    hint: str = ""
+
+
+@dataclass
+class CommandForm:
+    """Everything one command's inline form shows."""
+
+    command: str
+    side: Side
+    comment: str = ""
+    comment_required: bool = False
+    dates: list[DateInput] = field(default_factory=list)
+    fee_editor: FeeEditor | None = None
+    fees_optional: bool = False  # INQUIRE
+    inquiry_warning: bool = False
+    save_fields: dict[str, str] = field(default_factory=dict)
+    local_note: str | None = None
+    candidates: list[dict] | None = None  # requester's SAVE
+    version: str = ""
+    errors: dict[str, str] = field(default_factory=dict)
+    message: str = ""  # form-level error (conflict, not allowed)
+    stale: bool = False  # the record changed since the form was opened
+    templates: list = field(default_factory=list)
+
+
+def date_inputs(record: Record, command: str, side: Side, today: date, labels: dict[str, str]) -> list[DateInput]:
+    """The dates a command may take, prefilled with what the desk would enter."""
+    iso = today.isoformat()
+    status = record.status
+    if command == "RECEIVE":
+        key = {("UNPROCESSED", Side.LENDER): "accepted", ("SHIPPED", Side.REQUESTER): "received",
+               ("RETURNED", Side.LENDER): "return_received"}.get((status, side))
+        return [DateInput(key, labels[key], iso)] if key else []
+    if command == "SEND":
+        dates = [DateInput("sent", labels["sent"], iso, required=True)]
+        if record.kind == "loan":
+            loan_days = record.lender.loan_days if record.lender else 14
+            dates.append(DateInput("due", labels["due"], (today + timedelta(days=loan_days)).isoformat(), required=True))
+        return dates
+    if command == "SENDBACK":
+        return [DateInput("sent_back", labels["sent_back"], iso)]
+    if command == "ANSWER" and side is Side.LENDER:
+        return [DateInput("sent", labels["resent"], "")]
+    if command == "CLAIM" and side is Side.LENDER:
+        return [DateInput("due", labels["new_due"], "")]
+    return []
+
+
+def editable_fields(side: Side) -> tuple[str, ...]:
+    return REQUESTER_EDITABLE if side is Side.REQUESTER else LENDER_EDITABLE
+
+
+def comment_with_template(form: MultiDict) -> str:
+    """The comment as typed; a template picked without JavaScript goes first."""
+    comment = form.get("comment", "").strip()
+    template = form.get("template", "").strip()
+    if template and template not in comment:
+        comment = f"{template}\n{comment}".strip()
+    return comment
+
+
+def candidate_rows(form: MultiDict) -> list[dict]:
+    """Candidate rows as posted (blank rows kept, so messages line up with rows)."""
+    columns = {name: form.getlist(f"candidate_{name}") for name in ("library", "location", "volume", "call_number")}
+    count = max((len(v) for v in columns.values()), default=0)
+    return [{name: _at(values, i) for name, values in columns.items()} for i in range(count)]
+
+
+def used_candidates(rows: list[dict]) -> tuple[list[dict], list[int]]:
+    used = [i for i, row in enumerate(rows) if row["library"]]
+    return [rows[i] for i in used], used
+
+
+def remap_candidate_errors(errors: dict[str, str], used: list[int]) -> dict[str, str]:
+    remapped = {}
+    for key, message in errors.items():
+        parts = key.split(".")
+        if len(parts) >= 2 and parts[0] == "candidates" and parts[1].isdigit() and int(parts[1]) < len(used):
+            parts[1] = str(used[int(parts[1])])
+        remapped[".".join(parts)] = message
+    return remapped
+
+
+def pad_candidates(rows: list[dict]) -> list[dict]:
+    rows = list(rows)[:MAX_CANDIDATES]
+    while len(rows) < MAX_CANDIDATES:
+        rows.append({"library": "", "location": "", "volume": "", "call_number": ""})
+    return rows
+
+
+def record_candidates(record: Record) -> list[dict]:
+    return [{"library": c.library.code, "location": c.location, "volume": c.volume, "call_number": c.call_number,
+             "tried": c.tried} for c in record.candidates]
+
+
+# -- new request -------------------------------------------------------------------
+
+NEW_TEXT_FIELDS = CITATION_FIELDS + ("client_name", "client_type") + TERMS_FIELDS + ("requester_number",)
+
+
+def new_request_values(form: MultiDict) -> dict:
+    values = {name: form.get(name, "").strip() for name in NEW_TEXT_FIELDS}
+    values["kind"] = form.get("kind", "")
+    return values
+
+
+def new_request_data(values: dict, candidates: list[dict]) -> dict:
+    citation = {("note" if name == "bib_note" else name): values[name] for name in CITATION_FIELDS}
+    return {
+        "kind": values["kind"] or None,
+        "citation": citation,
+        "client": {"name": values["client_name"], "type": values["client_type"]},
+        "terms": {name: values[name] for name in TERMS_FIELDS},
+        "requester_number": values["requester_number"],
+        "candidates": candidates,
+    }
+
+
+def new_request_errors(errors: dict[str, str]) -> dict[str, str]:
+    """Service keys (citation fields without prefix; 'note') to form names."""
+    return {("bib_note" if key == "note" else key): message for key, message in errors.items()}

@@ -1,0 +1,92 @@
+"""Labels of record fields and commands, translated when shown.
+
+The NACSIS-ILL tag follows each label so staff used to the old client
+recognise the field.
+"""
+from flask_babel import lazy_gettext as _l
+
+FIELDS = {
+    # parties
+    "requester_number": (_l("Requester's local number"), "ONO"),
+    "lender_number": (_l("Lender's local number"), "ANO"),
+    "requester_staff": (_l("Requesting staff"), "OSTAF"),
+    "lender_staff": (_l("Lending staff"), "ASTAF"),
+    "requester_address": (_l("Requester address"), "OADRS"),
+    "lender_address": (_l("Lender address"), "AADRS"),
+    # citation
+    "title": (_l("Title"), "TITLE"),
+    "article": (_l("Article title"), "ARTCL"),
+    "author": (_l("Author"), "AUTH"),
+    "publisher": (_l("Publisher"), "PUB"),
+    "volume": (_l("Volume / issue"), "VLNO"),
+    "pages": (_l("Pages"), "PAGE"),
+    "year": (_l("Year"), "YEAR"),
+    "std_no": (_l("ISSN / ISBN"), "STDNO"),
+    "bib_id": (_l("Bibliographic ID"), "BIBID"),
+    "bib_note": (_l("Citation (free text)"), "BIBNT"),
+    "verify_source": (_l("Verification source"), "BVRFY"),
+    # end user
+    "client_name": (_l("End user"), "CLNT"),
+    "client_type": (_l("End user type"), "CLNTP"),
+    # terms
+    "account_type": (_l("Accounting"), "ACCT"),
+    "copy_type": (_l("Copy type"), "TYPE"),
+    "send_via": (_l("Send via"), "SPVIA"),
+    "permission": (_l("Copyright permission"), "PRMT"),
+    # dates
+    "ordered_on": (_l("Ordered"), "ODATE"),
+    "accepted_on": (_l("Accepted"), "ADATE"),
+    "sent_on": (_l("Sent"), "SDATE"),
+    "received_on": (_l("Received"), "RDATE"),
+    "due_on": (_l("Due"), "DDATE"),
+    "sent_back_on": (_l("Sent back"), "BDATE"),
+    "return_received_on": (_l("Return received"), "KDATE"),
+}
+
+GROUPS = [
+    (_l("Citation"), ("title", "article", "author", "publisher", "volume", "pages", "year", "std_no", "bib_id",
+                      "bib_note", "verify_source")),
+    (_l("End user and terms"), ("client_name", "client_type", "account_type", "copy_type", "send_via", "permission")),
+    (_l("Parties"), ("requester_number", "requester_staff", "requester_address", "lender_number", "lender_staff",
+                     "lender_address")),
+]
+
+DATES = ("ordered_on", "accepted_on", "sent_on", "received_on", "due_on", "sent_back_on", "return_received_on")
+
+COMMANDS = {
+    "ORDER": _l("Order"),
+    "RECEIVE": _l("Receive"),
+    "INQUIRE": _l("Inquire"),
+    "PARDON": _l("Decline"),
+    "SEND": _l("Send"),
+    "ANSWER": _l("Answer"),
+    "CLAIM": _l("Claim"),
+    "OK": _l("Confirm"),
+    "BORROW": _l("Borrow"),
+    "RENEW": _l("Renew"),
+    "SENDBACK": _l("Send back"),
+    "CALLBACK": _l("Call back"),
+    "FORWARD": _l("Forward"),
+    "RETRY": _l("Retry"),
+    "CANCEL": _l("Cancel request"),
+    "SAVE": _l("Save edits"),
+    "CREATE": _l("Created"),
+    "SYSTEM": _l("System"),
+}
+
+# Choices offered for the terms (free text is stored; these are the usual values).
+ACCOUNT_TYPES = [("公費", _l("Public funds")), ("私費", _l("Private (end user pays)"))]
+COPY_TYPES = [("電子複写", _l("Electronic copy")), ("紙複写", _l("Paper copy")), ("マイクロ", _l("Microfilm"))]
+SEND_VIA = [("郵送", _l("Post")), ("FAX", _l("Fax")), ("宅配便", _l("Courier")), ("電子送付", _l("Electronic"))]
+CLIENT_TYPES = [("教員", _l("Faculty")), ("大学院生", _l("Graduate student")), ("学部生", _l("Undergraduate")),
+                ("職員", _l("Staff")), ("学外者", _l("External"))]
+PERMISSIONS = [("", _l("Not needed")), ("許諾済", _l("Granted")), ("要確認", _l("To be checked"))]
+
+
+def field_label(name: str) -> str:
+    label, _tag = FIELDS[name]
+    return str(label)
+
+
+def command_label(command: str) -> str:
+    return str(COMMANDS.get(command, command))
