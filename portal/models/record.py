@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import (JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text,
+from sqlalchemy import (JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text,
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -12,7 +12,7 @@ from ..extensions import db
 from ..workflow.fees import Fees
 from ..workflow.statuses import Status
 from .library import Library
-from .types import Money, to_decimal, utcnow
+from .types import Money, UTCDateTime, to_decimal, utcnow
 
 ILL_ID_OFFSET = 1_000_000_000  # ILL IDs are ten digits, assigned in order
 
@@ -45,9 +45,9 @@ class Record(db.Model):
     status: Mapped[str] = mapped_column(String(20), default=Status.PREPARING.value)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     archived: Mapped[bool] = mapped_column(Boolean, default=False)
-    settled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     # parties
     requester_id: Mapped[int] = mapped_column(ForeignKey("libraries.id"))
@@ -95,9 +95,9 @@ class Record(db.Model):
     total: Mapped[Decimal | None] = mapped_column(Money)  # SUM; None = never entered
     currency: Mapped[str] = mapped_column(String(3), default="JPY")
     # slips
-    receipt_printed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    shipping_printed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    return_printed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    receipt_printed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    shipping_printed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    return_printed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -289,7 +289,7 @@ class HistoryEntry(db.Model):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     user_name: Mapped[str] = mapped_column(String(80), default="")
     comment: Mapped[str] = mapped_column(Text, default="")
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     undo: Mapped[dict | None] = mapped_column(JSON)  # what CALLBACK restores
 
     record: Mapped[Record] = relationship(back_populates="history")
