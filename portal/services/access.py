@@ -17,12 +17,25 @@ def visible_to(library_id: int):
 
 
 def side_of(record: Record, library_id: int) -> Side | None:
-    """The side a library acts on, or None when it may only read (or not see)."""
+    """The side a library acts on, or None when it may only read (or not see).
+
+    The lender whose PARDON declined for all lenders holds no record any more,
+    yet may call that PARDON back while it is the latest transition (spec:
+    only a *forwarding* PARDON cannot be called back).
+    """
     if record.requester_id == library_id:
         return Side.REQUESTER
     if record.lender_id == library_id:
         return Side.LENDER
+    if record.lender_id is None and _declined_for_all_last(record, library_id):
+        return Side.LENDER
     return None
+
+
+def _declined_for_all_last(record: Record, library_id: int) -> bool:
+    last = record.last_transition()
+    return (last is not None and last.command == "PARDON" and last.library_id == library_id
+            and last.to_status == record.status)
 
 
 def can_see(record: Record, library_id: int) -> bool:
