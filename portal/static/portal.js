@@ -23,15 +23,26 @@
     if (target && typeof target.focus === "function") target.focus();
   });
 
-  // Comment templates: clicking one appends its text to the command's comment box.
-  document.body.addEventListener("click", function (event) {
-    var button = event.target.closest("[data-template-text]");
-    if (!button) return;
-    var box = document.getElementById(button.dataset.templateFor);
+  // Comment templates: picking one inserts its text into the comment box
+  // (without JavaScript the server puts the chosen template first instead).
+  document.body.addEventListener("change", function (event) {
+    var select = event.target.closest("select[data-template-for]");
+    if (!select || !select.value) return;
+    var box = document.getElementById(select.dataset.templateFor);
     if (!box) return;
-    event.preventDefault();
-    var text = button.dataset.templateText;
+    var text = select.value;
     box.value = box.value ? box.value.replace(/\s*$/, "\n") + text : text;
+    select.value = "";
     box.focus();
+  });
+
+  // The command whose form is open is marked in the command bar.
+  document.body.addEventListener("click", function (event) {
+    var link = event.target.closest(".commands a[hx-get]");
+    if (!link) return;
+    link.parentNode.querySelectorAll("a[aria-current]").forEach(function (other) {
+      other.removeAttribute("aria-current");
+    });
+    link.setAttribute("aria-current", "true");
   });
 })();

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, redirect, render_template, request, url_for
+from markupsafe import escape
 from flask_babel import gettext
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
@@ -44,14 +45,22 @@ def init_web(app: Flask) -> None:
         if request.path.startswith("/api/"):
             code = {401: "unauthorized", 403: "forbidden", 404: "not_found"}.get(error.code, "invalid")
             return jsonify({"error": code, "message": error.description}), error.code
-        return render_template("error.html", error=error), error.code
+        return error_page(error), error.code
 
     @app.errorhandler(Exception)
     def server_error(error: Exception):
         app.logger.exception("unhandled error")
         if request.path.startswith("/api/"):
             return jsonify({"error": "server_error", "message": "An internal error occurred."}), 500
-        return render_template("error.html", error=None), 500
+        return error_page(None), 500
+
+
+def error_page(error: HTTPException | None) -> str:
+    """The error inside the normal layout; plain text if even the layout fails."""
+    try:
+        return render_template("error.html", error=error)
+    except Exception:  # noqa: BLE001 - the last resort must not raise
+        return escape(error.description if error else "An internal error occurred.")
 
 
 def register_template_helpers(app: Flask) -> None:

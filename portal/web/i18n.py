@@ -101,7 +101,11 @@ def translate_message(message: str, params: dict | None = None) -> str:
 
 
 def error_message(error: DomainError) -> str:
-    return translate_message(error.template, error.params)
+    """The error in the user's language, naming the status by its label."""
+    params = dict(error.params)
+    if "status" in params:
+        params["status"] = status_label(str(params["status"]))
+    return translate_message(error.template, params)
 
 
 def field_errors(error: DomainError) -> dict[str, str]:

@@ -65,7 +65,7 @@ def build_form(record: Record, command: str, side: Side, posted: MultiDict | Non
                        templates=[t for t in library.templates if t.command == command])
     form.dates = date_inputs(record, command, side, portal_today(), date_labels())
     if command in ("SEND", "INQUIRE") and side is Side.LENDER:
-        form.fee_editor = FeeEditor.for_record(record, library)
+        form.fee_editor = FeeEditor.for_record(record, library).compute(library.currency_places)
         form.fees_optional = command == "INQUIRE"
         if form.fees_optional:
             form.fee_editor.enabled = False

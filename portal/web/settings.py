@@ -1,10 +1,27 @@
 """Library settings (managers), libraries and users (admins), API tokens (everyone)."""
 from __future__ import annotations
 
-from flask import Blueprint
-from flask_login import login_required
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ..models.user import ROLES
+from ..services.admin import add_library, add_user, issue_token, revoke_token, update_library
+from ..services.settings import (add_template, delete_template, move_template, save_fee_default,
+                                 templates_by_command, update_template)
+from ..services.worklists import library_users, participant_libraries
+from ..workflow.errors import DomainError, NotFound, ValidationError
+from ..workflow.machine import COMMANDS
+from . import labels
+from .forms import FeeEditor
+from .htmx import render
+from .i18n import error_message, field_errors
 
 bp = Blueprint("settings", __name__)
+
+SLIP_SIZES = ("A5", "A4", "label")
+LIBRARY_TEXT = ("address", "email", "phone")
+LIBRARY_FLAGS = ("service", "copy_service", "loan_service")
 
 
 @bp.before_request
@@ -13,11 +30,191 @@ def require_login():
     return None
 
 
+def require_manager() -> None:
+    if not current_user.is_manager:
+        abort(403)
+
+
+def require_admin() -> None:
+    if not current_user.is_admin:
+        abort(403)
+
+
+# -- the library's settings -------------------------------------------------------
+
+def fee_editors(posted_kind: str | None = None, posted: FeeEditor | None = None) -> dict[str, FeeEditor]:
+    library = current_user.library
+    editors = {}
+    for kind in ("copy", "loan"):
+        if kind == posted_kind and posted is not None:
+            editors[kind] = posted
+            continue
+        default = library.fee_default(kind)
+        editor = (FeeEditor.from_saved(default.groups, default.base_fee, default.postage, prefix=f"default-{kind}")
+                  if default else FeeEditor(prefix=f"default-{kind}", groups=[{"item": "", "quantity": "", "unit_price": ""}]))
+        editors[kind] = editor.compute(library.currency_places)
+    return editors
+
+
+def settings_page(status: int = 200, **context):
+    library = current_user.library
+    values = context.pop("values", None) or {
+        "loan_days": str(library.loan_days), "slip_size": library.slip_size,
+        **{name: getattr(library, name) for name in LIBRARY_TEXT + LIBRARY_FLAGS}}
+    context.setdefault("editors", fee_editors())
+    return render("settings/library.html", status=status, library=library, values=values,
+                  templates=templates_by_command(library), commands=COMMANDS, slip_sizes=SLIP_SIZES,
+                  labels=labels, errors=context.pop("errors", {}), **context)
+
+
 @bp.get("/settings")
 def library():
-    return "settings"
+    require_manager()
+    return settings_page()
 
+
+@bp.post("/settings")
+def save_library():
+    require_manager()
+    form = request.form
+    values = {name: form.get(name, "").strip() for name in LIBRARY_TEXT}
+    values.update({name: form.get(name) == "1" for name in LIBRARY_FLAGS})
+    values["slip_size"] = form.get("slip_size", "A5")
+    loan_days = form.get("loan_days", "").strip()
+    shown = {**values, "loan_days": loan_days}
+    if not loan_days.isdigit():
+        return settings_page(422, values=shown, errors={"loan_days": _("Must be a whole number of days from 1 to 365.")})
+    try:
+        update_library(current_user.library, loan_days=int(loan_days), **values)
+    except ValidationError as error:
+        return settings_page(422, values=shown, errors=field_errors(error))
+    flash(_("Settings saved."), "success")
+    return redirect(url_for("settings.library"))
+
+
+@bp.post("/settings/templates")
+def add_comment_template():
+    require_manager()
+    try:
+        add_template(current_user.library, request.form.get("command", ""), request.form.get("text", ""))
+    except ValidationError as error:
+        flash(error_message(error) + " " + " ".join(field_errors(error).values()), "error")
+    else:
+        flash(_("Template added."), "success")
+    return redirect(url_for("settings.library", _anchor="templates"))
+
+
+@bp.post("/settings/templates/<int:template_id>")
+def change_comment_template(template_id: int):
+    require_manager()
+    action = request.form.get("action", "save")
+    try:
+        if action == "up":
+            move_template(current_user.library, template_id, -1)
+        elif action == "down":
+            move_template(current_user.library, template_id, +1)
+        elif action == "delete":
+            delete_template(current_user.library, template_id)
+            flash(_("Template deleted."), "success")
+        else:
+            update_template(current_user.library, template_id, request.form.get("text", ""))
+            flash(_("Template saved."), "success")
+    except NotFound:
+        abort(404)
+    except ValidationError as error:
+        flash(" ".join(field_errors(error).values()) or error_message(error), "error")
+    return redirect(url_for("settings.library", _anchor=f"templates-{request.form.get('command', '')}"))
+
+
+@bp.post("/settings/fees/<kind>")
+def save_fees(kind: str):
+    require_manager()
+    if kind not in ("copy", "loan"):
+        abort(404)
+    editor = FeeEditor.from_form(request.form, prefix=f"default-{kind}")
+    action = request.form.get("fee_action", "")
+    if action and editor.apply_action(action):
+        editor.compute(current_user.library.currency_places)
+        return settings_page(editors=fee_editors(kind, editor), open_fees=kind)
+    data = editor.as_data()
+    try:
+        save_fee_default(current_user.library, kind, data["groups"], data["base_fee"], data["postage"])
+    except ValidationError:
+        editor.compute(current_user.library.currency_places)
+        return settings_page(422, editors=fee_editors(kind, editor), open_fees=kind)
+    flash(_("Fee defaults saved."), "success")
+    return redirect(url_for("settings.library", _anchor=f"fees-{kind}"))
+
+
+# -- admins: libraries and users -------------------------------------------------------
+
+LIBRARY_NEW_FIELDS = ("code", "name", "address", "email", "loan_days", "network")
+
+
+@bp.route("/settings/libraries", methods=["GET", "POST"])
+def libraries():
+    require_admin()
+    values = {name: "" for name in LIBRARY_NEW_FIELDS} | {"loan_days": "14", "network": "NII"}
+    errors, status = {}, 200
+    if request.method == "POST":
+        values = {name: request.form.get(name, "").strip() for name in LIBRARY_NEW_FIELDS}
+        if not values["loan_days"].isdigit():
+            errors["loan_days"] = _("Must be a whole number of days from 1 to 365.")
+        else:
+            try:
+                add_library(values["code"], name=values["name"] or None, address=values["address"],
+                            email=values["email"], loan_days=int(values["loan_days"]), network=values["network"])
+            except ValidationError as error:
+                errors = field_errors(error)
+            else:
+                flash(_("Library %(code)s added.", code=values["code"]), "success")
+                return redirect(url_for("settings.libraries"))
+        status = 422
+    return render("settings/libraries.html", status=status, libraries=participant_libraries(), values=values,
+                  errors=errors)
+
+
+@bp.route("/settings/users", methods=["GET", "POST"])
+def users():
+    require_admin()
+    values = {"username": "", "library": current_user.library.code, "role": "staff"}
+    errors, status = {}, 200
+    if request.method == "POST":
+        values = {name: request.form.get(name, "").strip() for name in ("username", "library", "role")}
+        try:
+            add_user(values["username"], values["library"], request.form.get("password", ""), values["role"])
+        except ValidationError as error:
+            errors = field_errors(error)
+        except DomainError as error:  # unknown library
+            errors = {"library": error_message(error)}
+        else:
+            flash(_("User %(username)s added.", username=values["username"]), "success")
+            return redirect(url_for("settings.users"))
+        status = 422
+    return render("settings/users.html", status=status, users=library_users(), libraries=participant_libraries(),
+                  roles=ROLES, values=values, errors=errors)
+
+
+# -- everyone: own API tokens ----------------------------------------------------------------
 
 @bp.get("/settings/tokens")
 def tokens():
-    return "tokens"
+    return render("settings/tokens.html", tokens=current_user.tokens, secret=None)
+
+
+@bp.post("/settings/tokens")
+def issue():
+    label = request.form.get("label", "").strip()[:100]
+    secret = issue_token(current_user, label)
+    # Shown once, in this response only: neither stored nor put in the session.
+    return render("settings/tokens.html", tokens=current_user.tokens, secret=secret)
+
+
+@bp.post("/settings/tokens/<int:token_id>/revoke")
+def revoke(token_id: int):
+    try:
+        revoke_token(current_user, token_id)
+    except NotFound:
+        abort(404)
+    flash(_("Token revoked."), "success")
+    return redirect(url_for("settings.tokens"))
