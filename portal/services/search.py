@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
@@ -36,6 +36,24 @@ class SearchFilters:
     statuses: list[str] = field(default_factory=list)
 
 
+# The slip the work in a status calls for: the "unprinted / printed" filter looks at that slip.
+SLIP_STATUSES = {
+    "receipt": (Status.UNPROCESSED, Status.PROCESSING, Status.AWAITING_ANSWER, Status.CLAIM_PENDING),
+    "shipping": (Status.SHIPPED,),
+    "return": (Status.RETURNED,),
+}
+
+
+def slip_printed(printed: bool):
+    """SQL filter: records whose status's slip is (not yet) printed."""
+    conditions = []
+    for kind, statuses in SLIP_STATUSES.items():
+        column = getattr(Record, f"{kind}_printed_at")
+        conditions.append(and_(Record.status.in_([s.value for s in statuses]),
+                               column.is_not(None) if printed else column.is_(None)))
+    return or_(*conditions)
+
+
 def search_query(library_id: int, filters: SearchFilters):
     query = select(Record)
     if filters.side == Side.REQUESTER:
@@ -54,6 +72,8 @@ def search_query(library_id: int, filters: SearchFilters):
         query = query.where(Record.status.not_in([s.value for s in FINAL_STATUSES]))
     if filters.kind in ("copy", "loan"):
         query = query.where(Record.kind == filters.kind)
+    if filters.slip in ("unprinted", "printed"):
+        query = query.where(slip_printed(filters.slip == "printed"))
     text = filters.q.strip()
     if text:
         pk = Record.pk_from_ill_id(text)

@@ -11,6 +11,7 @@ import base64
 import io
 import os
 import threading
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
@@ -42,17 +43,23 @@ PRINTED_BY = {"receipt": Side.LENDER, "shipping": Side.LENDER, "return": Side.RE
 PRINTED_AT = {"receipt": "receipt_printed_at", "shipping": "shipping_printed_at", "return": "return_printed_at"}
 KIND_LABELS = {"copy": ("複写", "Copy"), "loan": ("貸借", "Loan")}
 
-#: Library.slip_size -> (CSS page size, page margin, root font size).
+@dataclass(frozen=True)
+class SlipSize:
+    page: str  # CSS @page size
+    margin: str
+    font_size: str  # the root font size; the stylesheet scales with it
+    limits: dict  # longest text printed per field, so that a slip always fits its one page
+
+
 SLIP_SIZES = {
-    "A5": ("A5 portrait", "12mm", "10pt"),
-    "A4": ("A4 portrait", "18mm", "12pt"),
-    "label": ("100mm 150mm", "5mm", "8pt"),  # 4x6 inch shipping label
+    "A5": SlipSize("A5 portrait", "12mm", "10pt",
+                   {"citation": 260, "name": 80, "address": 160, "line": 60, "comment": 120, "comments": 3}),
+    "A4": SlipSize("A4 portrait", "18mm", "12pt",
+                   {"citation": 300, "name": 80, "address": 160, "line": 60, "comment": 120, "comments": 3}),
+    "label": SlipSize("100mm 150mm", "5mm", "8pt",  # a 4x6 inch shipping label
+                      {"citation": 120, "name": 60, "address": 100, "line": 30, "comment": 60, "comments": 2}),
 }
 DEFAULT_SIZE = "A5"
-
-# Longest text printed per field, so that a slip always fits on its page (even a label).
-CLIP = {"citation": 260, "name": 80, "address": 160, "line": 60, "comment": 120}
-MAX_COMMENTS = 3
 
 FONT_FILES = ("/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf",  # Debian fonts-ipaexfont-gothic
               "/usr/share/fonts/truetype/fonts-japanese-gothic.ttf")
@@ -86,9 +93,9 @@ def stylesheet(size: str) -> CSS:
         with _stylesheets_lock:
             css = _stylesheets.get(size)
             if css is None:
-                page, margin, font_size = SLIP_SIZES[size]
+                spec = SLIP_SIZES[size]
                 text = (font_face_css()
-                        + f"@page {{ size: {page}; margin: {margin}; }}\nhtml {{ font-size: {font_size}; }}\n"
+                        + f"@page {{ size: {spec.page}; margin: {spec.margin}; }}\nhtml {{ font-size: {spec.font_size}; }}\n"
                         + (TEMPLATE_DIR / "slips.css").read_text(encoding="utf-8"))
                 css = _stylesheets[size] = CSS(string=text, font_config=font_config)
     return css
@@ -153,46 +160,48 @@ def money(amount: Decimal | None, currency: str) -> str:
     return f"¥{text}" if currency == "JPY" else f"{currency} {text}"
 
 
-def citation_text(record: Record) -> str:
+def citation_text(record: Record, limit: int) -> str:
     parts = [record.title, record.article, record.author, record.volume,
              f"pp. {record.pages}" if record.pages else "", record.year, record.bib_note]
-    return clip(" / ".join(p for p in parts if p), CLIP["citation"])
+    return clip(" / ".join(p for p in parts if p), limit)
 
 
 def _date(value) -> str:
     return value.isoformat() if value else "—"
 
 
-def slip_for(record: Record, kind: str) -> dict:
-    """Everything one slip prints, already clipped: the template only lays it out."""
+def slip_for(record: Record, kind: str, size: str = DEFAULT_SIZE) -> dict:
+    """Everything one slip prints, already clipped to fit: the template only lays it out."""
+    limit = SLIP_SIZES.get(size, SLIP_SIZES[DEFAULT_SIZE]).limits
     requester, lender = record.requester, record.lender
     kind_ja, kind_en = KIND_LABELS.get(record.kind, (record.kind, record.kind))
     values = {
         "ill_id": record.ill_id, "barcode": barcode_data(record.ill_id),
-        "kind_ja": kind_ja, "kind_en": kind_en, "network": record.network, "status": "",
-        "citation": citation_text(record), "std_no": clip(record.std_no, CLIP["line"]),
-        "requester_name": clip(requester.name, CLIP["name"]), "requester_code": requester.code,
-        "requester_number": clip(record.requester_number, CLIP["line"]),
-        "lender_name": clip(lender.name, CLIP["name"]) if lender else "—",
+        "kind_ja": kind_ja, "kind_en": kind_en, "network": record.network,
+        "citation": citation_text(record, limit["citation"]), "std_no": clip(record.std_no, limit["line"]),
+        "requester_name": clip(requester.name, limit["name"]), "requester_code": requester.code,
+        "requester_number": clip(record.requester_number, limit["line"]),
+        "lender_name": clip(lender.name, limit["name"]) if lender else "—",
         "lender_code": lender.code if lender else "",
     }
     if kind == "receipt":
         candidate: Candidate | None = record.candidate_for(record.lender_id)
+        comments = [h for h in reversed(record.history) if h.comment and h.command != "SYSTEM"]
         values.update(
-            location=clip(candidate.location if candidate else "", CLIP["line"]),
-            call_number=clip(candidate.call_number if candidate else "", CLIP["line"]),
-            holding_volume=clip(candidate.volume if candidate else "", CLIP["line"]),
-            client_type=clip(record.client_type, CLIP["line"]),
+            holding=" · ".join(clip(getattr(candidate, name, "") if candidate else "", limit["line"]) or "—"
+                               for name in ("location", "call_number", "volume")),
+            client_type=clip(record.client_type, limit["line"]),
             dates=[("依頼日 Ordered", _date(record.ordered_on)), ("受付日 Accepted", _date(record.accepted_on))],
-            comments=[{"command": h.command, "date": _date(h.at.date()), "text": clip(h.comment, CLIP["comment"])}
-                      for h in reversed(record.history) if h.comment and h.command != "SYSTEM"][:MAX_COMMENTS],
+            comments=[{"command": h.command, "date": _date(h.at.date()), "text": clip(h.comment, limit["comment"])}
+                      for h in comments[:limit["comments"]]],
         )
     elif kind == "shipping":
         currency = record.currency
         values.update(
-            requester_address=clip(record.requester_address or requester.address, CLIP["address"]),
-            fee_groups=[{"item": clip(g.item, 40), "quantity": g.quantity, "unit_price": money(g.unit_price, currency),
-                         "charge": money(g.charge, currency)} for g in record.fee_groups[:10]],
+            requester_address=clip(record.requester_address or requester.address, limit["address"]),
+            fee_groups=" · ".join(
+                f"{clip(g.item, 20) or '内訳'} {g.quantity} × {money(g.unit_price, currency)} = {money(g.charge, currency)}"
+                for g in record.fee_groups[:10]),
             base_fee=money(record.base_fee or 0, currency), postage=money(record.postage or 0, currency),
             total=money(record.total, currency),
             dates=[("発送日 Sent", _date(record.sent_on))]
@@ -200,17 +209,16 @@ def slip_for(record: Record, kind: str) -> dict:
         )
     else:  # return
         values.update(
-            lender_address=clip(record.lender_address or (lender.address if lender else ""), CLIP["address"]),
+            lender_address=clip(record.lender_address or (lender.address if lender else ""), limit["address"]),
             dates=[("返却期限 Due", _date(record.due_on)), ("返送日 Sent back", _date(record.sent_back_on))],
         )
     return values
 
 
-def slips_html(records: list[Record], kind: str) -> str:
+def slips_html(records: list[Record], kind: str, size: str = DEFAULT_SIZE) -> str:
     heading = HEADINGS[kind]
-    slips = [slip_for(record, kind) for record in records]
     return _templates.get_template("batch.html").render(
-        slips=slips, kind=kind, heading=heading, title=f"{heading['ja']} {heading['en']}")
+        slips=[slip_for(record, kind, size) for record in records], kind=kind, heading=heading)
 
 
 def pdf_from_html(html: str, size: str) -> bytes:
@@ -262,7 +270,8 @@ def render_slips(actor: User, records: list[Record], kind: str) -> bytes:
         raise ValidationError({"records": "Choose at least one record to print."}, "There is nothing to print.")
     for record in records:
         check_may_print(actor, record, kind)
-    pdf = pdf_from_html(slips_html(records, kind), actor.library.slip_size)
+    size = actor.library.slip_size
+    pdf = pdf_from_html(slips_html(records, kind, size), size)
     column = getattr(Record, PRINTED_AT[kind])
     now = utcnow()
     with unit_of_work() as session:
