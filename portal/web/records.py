@@ -132,7 +132,7 @@ def command_form(ill_id: str, command: str):
     if side is None or command not in commands_for(current_user, record):
         message = _("%(command)s is not possible now: the record is in status %(status)s.",
                     command=command, status=status_label(record.status))
-        return render(SHOW, "command_form", status=409, **page_context(record, notice=message))
+        return render(SHOW, "command_form", status=409, **page_context(record, form_message=message))
     form = build_form(record, command, side)
     return render(SHOW, "command_form", **page_context(record, form))
 

@@ -1,0 +1,325 @@
+"""The record page: full page and fragments, commands as inline forms, isolation."""
+import re
+
+import pytest
+
+from portal.extensions import db
+from portal.models import Record
+from portal.services.records import commands_for
+from web_helpers import csrf_token
+
+
+def fresh(record) -> Record:
+    db.session.expire_all()
+    return db.session.get(Record, record.id)
+
+
+def command_buttons(html: str) -> list[str]:
+    return re.findall(r'href="/records/\d+/commands/([A-Z]+)"', html)
+
+
+def test_record_page_full_and_fragment(world, desk):
+    record = world.record("PROCESSING")
+    desk.as_user("R")
+    page = desk.get(f"/records/{record.ill_id}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "<html" in html and record.ill_id in html and "日本図書館情報学会誌" in html
+    assert "Vary" in page.headers and "HX-Request" in page.headers["Vary"]
+    fragment = desk.get(f"/records/{record.ill_id}", htmx=True)
+    assert fragment.status_code == 200
+    body = fragment.get_data(as_text=True)
+    assert "<html" not in body and 'id="record"' in body and record.ill_id in body
+
+
+@pytest.mark.parametrize("status,code", [("PROCESSING", "R"), ("PROCESSING", "L1"), ("SHIPPED", "R"),
+                                         ("ARRIVED", "R"), ("RETURN_PROCESSING", "L1")])
+def test_buttons_are_exactly_the_allowed_commands(world, desk, status, code):
+    kind = "loan" if status == "RETURN_PROCESSING" else "copy"
+    record = world.record(status, kind=kind)
+    desk.as_user(code)
+    html = desk.get(f"/records/{record.ill_id}").get_data(as_text=True)
+    assert command_buttons(html) == commands_for(world.user(code), fresh(record))
+
+
+def test_history_timeline_shows_every_command(world, desk):
+    record = world.record("SHIPPED")
+    desk.as_user("R")
+    html = desk.get(f"/records/{record.ill_id}").get_data(as_text=True)
+    history = html[html.index('id="history-heading"'):]
+    for command in ("CREATE", "ORDER", "RECEIVE", "SEND"):
+        assert f'<span class="mono">{command}</span>' in history
+    assert "user_l1" in history and "Library L1" in history
+
+
+def test_third_library_gets_403_for_page_and_commands(world, desk):
+    record = world.record("PROCESSING")
+    desk.as_user("X")
+    assert desk.get(f"/records/{record.ill_id}").status_code == 403
+    assert desk.get(f"/records/{record.ill_id}", htmx=True).status_code == 403
+    assert desk.get(f"/records/{record.ill_id}/commands/SEND").status_code == 403
+    response = desk.post(f"/records/{record.ill_id}/commands/SEND",
+                         {"version": record.version, "base_fee": "0", "postage": "0"})
+    assert response.status_code == 403
+    assert fresh(record).status == "PROCESSING"
+
+
+def test_unknown_record_is_404(world, desk):
+    desk.as_user("R")
+    assert desk.get("/records/1099999999").status_code == 404
+    assert desk.get("/records/not-an-id").status_code == 404
+
+
+def test_command_form_fragment(world, desk):
+    record = world.record("PROCESSING")
+    desk.as_user("L1")
+    response = desk.get(f"/records/{record.ill_id}/commands/PARDON", htmx=True)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "<html" not in html and 'class="command-form"' in html
+    assert f'name="version" value="{record.version}"' in html
+    assert 'name="comment"' in html
+    assert "未所蔵 (not held)" in html  # the library's PARDON templates
+
+
+def test_command_form_full_page_without_javascript(world, desk):
+    record = world.record("PROCESSING")
+    desk.as_user("L1")
+    html = desk.get(f"/records/{record.ill_id}/commands/PARDON").get_data(as_text=True)
+    assert "<html" in html and 'class="command-form"' in html
+
+
+def test_command_not_allowed_now_says_why(world, desk):
+    record = world.record("PROCESSING")
+    desk.as_user("R")
+    response = desk.get(f"/records/{record.ill_id}/commands/OK", htmx=True)
+    assert response.status_code == 409
+    assert "OK" in response.get_data(as_text=True)
+
+
+def test_inquire_form_warns_about_incomplete_citations(world, desk):
+    record = world.record("PROCESSING")
+    desk.as_user("L1")
+    html = desk.get(f"/records/{record.ill_id}/commands/INQUIRE", htmx=True).get_data(as_text=True)
+    assert "参照不完" in html and "PARDON" in html and 'class="notice"' in html
+
+
+def test_htmx_command_updates_record_and_counts_in_place(world, desk):
+    record = world.record("UNPROCESSED")
+    desk.as_user("L1")
+    response = desk.post(f"/records/{record.ill_id}/commands/RECEIVE",
+                         {"version": record.version, "comment": ""}, htmx=True)
+    assert response.status_code == 200
+    assert response.headers["HX-Retarget"] == "#record"
+    assert response.headers["HX-Trigger"] == "records-changed"
+    html = response.get_data(as_text=True)
+    assert html.lstrip().startswith('<div id="record"')
+    assert 'id="queue-counts"' in html and 'hx-swap-oob="true"' in html
+    assert fresh(record).status == "PROCESSING"
+
+
+def test_command_without_javascript_redirects_with_a_message(world, desk):
+    record = world.record("UNPROCESSED")
+    desk.as_user("L1")
+    response = desk.post(f"/records/{record.ill_id}/commands/RECEIVE", {"version": record.version})
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/records/{record.ill_id}"
+    html = desk.get(response.headers["Location"]).get_data(as_text=True)
+    assert "RECEIVE" in html and 'message--success' in html
+
+
+def test_missing_comment_re_renders_form_with_422_and_inputs(world, desk):
+    record = world.record("PROCESSING")
+    desk.as_user("L1")
+    response = desk.post(f"/records/{record.ill_id}/commands/PARDON",
+                         {"version": record.version, "comment": "  "}, htmx=True)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "<html" not in html and 'class="command-form"' in html
+    assert 'aria-invalid="true"' in html and 'id="error-comment"' in html
+    assert fresh(record).status == "PROCESSING"
+
+
+def test_send_validation_error_keeps_the_fee_inputs(world, desk):
+    record = world.record("PROCESSING")
+    desk.as_user("L1")
+    data = [("version", record.version), ("date_sent", "2026-04-01"),
+            ("fee_item", "A4"), ("fee_quantity", "3"), ("fee_unit_price", "30"),
+            ("fee_item", ""), ("fee_quantity", "2"), ("fee_unit_price", "abc"),
+            ("base_fee", "100"), ("postage", "140"), ("comment", "送ります")]
+    response = desk.post(f"/records/{record.ill_id}/commands/SEND", data, htmx=True)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert 'value="abc"' in html and 'value="A4"' in html and "送ります" in html
+    assert 'id="error-groups-1-unit_price"' in html and 'id="error-groups-1-item"' in html
+    assert fresh(record).status == "PROCESSING"
+
+
+def test_send_with_fee_groups_and_dates(world, desk):
+    record = world.record("PROCESSING", kind="loan")
+    desk.as_user("L1")
+    data = [("version", record.version), ("date_sent", "2026-04-01"), ("date_due", "2026-04-20"),
+            ("fee_item", "A4"), ("fee_quantity", "10"), ("fee_unit_price", "30"),
+            ("fee_item", "B4"), ("fee_quantity", "2"), ("fee_unit_price", "50"),
+            ("fee_item", ""), ("fee_quantity", ""), ("fee_unit_price", ""),  # a blank row is no group
+            ("base_fee", "100"), ("postage", "140"), ("comment", "")]
+    response = desk.post(f"/records/{record.ill_id}/commands/SEND", data, htmx=True)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    record = fresh(record)
+    assert record.status == "SHIPPED" and str(record.total) in ("640", "640.00")
+    assert [g.item for g in record.fee_groups] == ["A4", "B4"]
+    assert record.sent_on.isoformat() == "2026-04-01" and record.due_on.isoformat() == "2026-04-20"
+
+
+def test_send_form_is_prefilled(world, desk):
+    from datetime import timedelta
+
+    from portal.services import portal_today
+    from portal.services.settings import save_fee_default
+    record = world.record("PROCESSING", kind="loan")
+    save_fee_default(world.libraries["L1"], "loan", [{"item": "Book", "quantity": 1, "unit_price": "0"}], "0", "520")
+    desk.as_user("L1")
+    html = desk.get(f"/records/{record.ill_id}/commands/SEND", htmx=True).get_data(as_text=True)
+    today = portal_today()
+    assert f'name="date_sent" type="date" value="{today.isoformat()}"' in html
+    assert f'value="{(today + timedelta(days=14)).isoformat()}"' in html  # L1 lends for 14 days
+    assert 'value="Book"' in html and 'value="520"' in html
+    assert "520" in html[html.index('id="fees-total"'):][:200]
+
+
+def test_fee_action_adds_and_removes_rows(world, desk):
+    record = world.record("PROCESSING")
+    desk.as_user("L1")
+    base = [("version", record.version), ("fee_item", "A4"), ("fee_quantity", "1"), ("fee_unit_price", "10"),
+            ("base_fee", ""), ("postage", "")]
+    html = desk.post(f"/records/{record.ill_id}/commands/SEND", base + [("fee_action", "add")],
+                     htmx=True).get_data(as_text=True)
+    assert html.count('name="fee_item"') == 2 and 'id="fees-item-1"' in html
+    html = desk.post(f"/records/{record.ill_id}/commands/SEND", base + [("fee_action", "remove-0")],
+                     htmx=True).get_data(as_text=True)
+    assert html.count('name="fee_item"') == 1 and 'id="fees-item-0" name="fee_item" type="text" value=""' in html
+    assert fresh(record).status == "PROCESSING"  # neither ran the command
+
+
+def test_fee_preview_computes_on_the_server(world, desk):
+    desk.as_user("L1")
+    data = [("fee_editor", "fees"), ("fee_item", "A4"), ("fee_quantity", "12"), ("fee_unit_price", "30"),
+            ("fee_item", "B4"), ("fee_quantity", "3"), ("fee_unit_price", "45"), ("base_fee", "100"),
+            ("postage", "140")]
+    response = desk.post("/fees/preview", data, htmx=True)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert 'id="fees-total"' in html and "735" in html  # 360 + 135 + 100 + 140
+    assert 'id="fees-charge-0" class="num" hx-swap-oob="true">' in html and "360" in html
+    bad = desk.post("/fees/preview", [("fee_quantity", "x")], htmx=True).get_data(as_text=True)
+    assert "—" in bad and "field-error" in bad
+
+
+def test_stale_form_gets_the_conflict_message_and_current_status(world, desk, other_desk):
+    record = world.record("PROCESSING")
+    desk.as_user("L1")
+    stale_version = record.version
+    world.run("L1", record, "INQUIRE", comment="巻号をご確認ください")
+    response = desk.post(f"/records/{record.ill_id}/commands/PARDON",
+                         {"version": stale_version, "comment": "未所蔵"}, htmx=True)
+    assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    assert "New inquiry" in html or "新着照会" in html
+    assert fresh(record).status == "NEW_INQUIRY"
+
+
+def test_comment_is_escaped(world, desk):
+    record = world.record("PROCESSING")
+    desk.as_user("L1")
+    response = desk.post(f"/records/{record.ill_id}/commands/INQUIRE",
+                         {"version": record.version, "comment": "<script>alert(1)</script>"})
+    assert response.status_code == 302
+    html = desk.get(f"/records/{record.ill_id}").get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_comment_template_chosen_without_javascript_goes_first(world, desk):
+    record = world.record("PROCESSING")
+    desk.as_user("L1")
+    desk.post(f"/records/{record.ill_id}/commands/PARDON",
+              {"version": record.version, "template": "未所蔵 (not held)", "comment": "別の館へどうぞ"})
+    assert fresh(record).history[-2 if fresh(record).history[-1].command == "SYSTEM" else -1].comment \
+        == "未所蔵 (not held)\n別の館へどうぞ"
+
+
+def test_save_edits_fields_and_private_local_note(world, desk, other_desk):
+    record = world.record("PROCESSING")
+    desk.as_user("L1")
+    html = desk.get(f"/records/{record.ill_id}/commands/SAVE", htmx=True).get_data(as_text=True)
+    assert 'name="field_lender_number"' in html and 'name="field_title"' not in html
+    response = desk.post(f"/records/{record.ill_id}/commands/SAVE", {
+        "version": record.version, "field_lender_number": "A-123", "field_lender_staff": "受付 花子",
+        "field_lender_address": "仙台", "local_note": "書庫3層にあり"})
+    assert response.status_code == 302
+    record = fresh(record)
+    assert record.lender_number == "A-123" and record.local_note_for(world.libraries["L1"].id) == "書庫3層にあり"
+    assert "書庫3層にあり" in desk.get(f"/records/{record.ill_id}").get_data(as_text=True)
+    other_desk.as_user("R")
+    assert "書庫3層にあり" not in other_desk.get(f"/records/{record.ill_id}").get_data(as_text=True)
+
+
+def test_requester_save_edits_citation_and_candidates(world, desk):
+    record = world.record("PREPARING")
+    desk.as_user("R")
+    html = desk.get(f"/records/{record.ill_id}/commands/SAVE", htmx=True).get_data(as_text=True)
+    assert 'name="field_title"' in html and 'name="candidate_library"' in html
+    data = [("version", record.version), ("field_title", "新しい書名"), ("local_note", ""),
+            ("candidate_library", "L2"), ("candidate_location", "本館"), ("candidate_volume", ""),
+            ("candidate_call_number", ""), ("candidate_library", "L3"), ("candidate_location", ""),
+            ("candidate_volume", ""), ("candidate_call_number", "")]
+    response = desk.post(f"/records/{record.ill_id}/commands/SAVE", data)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    record = fresh(record)
+    assert record.title == "新しい書名"
+    assert [c.library.code for c in record.candidates] == ["L2", "L3"]
+
+
+def test_lender_claim_sets_a_new_due_date(world, desk):
+    record = world.record("RENEWAL_REQUESTED", kind="loan")
+    world.run("L1", record, "RECEIVE")
+    desk.as_user("L1")
+    html = desk.get(f"/records/{record.ill_id}/commands/CLAIM", htmx=True).get_data(as_text=True)
+    assert 'name="date_due"' in html
+    response = desk.post(f"/records/{record.ill_id}/commands/CLAIM", {
+        "version": fresh(record).version, "comment": "更新可 (renewal granted)", "date_due": "2030-01-31"})
+    assert response.status_code == 302
+    record = fresh(record)
+    assert record.status == "RETURN_CLAIM" and record.due_on.isoformat() == "2030-01-31"
+
+
+def test_declined_lender_reads_but_has_no_commands(world, desk):
+    record = world.record("PROCESSING")
+    world.run("L1", record, "PARDON", comment="未所蔵")
+    desk.as_user("L1")
+    response = desk.get(f"/records/{record.ill_id}")
+    assert response.status_code == 200
+    assert command_buttons(response.get_data(as_text=True)) == []
+    assert desk.post(f"/records/{record.ill_id}/commands/SAVE", {"version": "1"}).status_code == 403
+
+
+def test_csrf_refused_without_token(world, desk):
+    record = world.record("UNPROCESSED")
+    desk.as_user("L1")
+    response = desk.post(f"/records/{record.ill_id}/commands/RECEIVE", {"version": record.version}, csrf=False)
+    assert response.status_code == 400
+    response = desk.post(f"/records/{record.ill_id}/commands/RECEIVE", {"version": record.version},
+                         csrf=False, htmx=True)
+    assert response.status_code == 400
+    assert fresh(record).status == "UNPROCESSED"
+    # htmx sends the token in a header (hx-headers on <body>) instead of a form field
+    response = desk.post(f"/records/{record.ill_id}/commands/RECEIVE", {"version": record.version},
+                         csrf=False, htmx=True, headers={"X-CSRFToken": desk.token})
+    assert response.status_code == 200
+    assert fresh(record).status == "PROCESSING"
+
+
+def test_body_carries_csrf_header_for_htmx(world, desk):
+    desk.as_user("R")
+    html = desk.get("/").get_data(as_text=True)
+    assert f'hx-headers=\'{{"X-CSRFToken": "{csrf_token(html)}"}}\'' in html

@@ -1,0 +1,82 @@
+"""/search: fields, the ILL ID shortcut, the archive switch, copy to new request."""
+from datetime import datetime, timedelta, timezone
+
+from portal.extensions import db
+from portal.models import Record
+from portal.services.archive import archive_old_records
+from web_helpers import HTMX
+
+
+def test_search_page_full_and_fragment(world, desk):
+    desk.as_user("R")
+    page = desk.get("/search")
+    assert page.status_code == 200 and "<html" in page.get_data(as_text=True)
+    assert 'for="search-q"' in page.get_data(as_text=True)
+    record = world.record("PREPARING")
+    fragment = desk.get("/search?title=日本図書館", htmx=True).get_data(as_text=True)
+    assert fragment.lstrip().startswith('<section id="results"') and record.ill_id in fragment
+
+
+def test_ill_id_opens_the_record(world, desk):
+    record = world.record("PROCESSING")
+    desk.as_user("R")
+    response = desk.get(f"/search?q={record.ill_id}")
+    assert response.status_code == 302 and response.headers["Location"] == f"/records/{record.ill_id}"
+    response = desk.get(f"/search?q=%20{record.ill_id}%20", headers=HTMX)
+    assert response.headers["HX-Redirect"] == f"/records/{record.ill_id}"
+
+
+def test_ill_id_of_another_pair_does_not_open(world, desk):
+    record = world.record("PROCESSING")
+    desk.as_user("X")
+    response = desk.get(f"/search?q={record.ill_id}")
+    assert response.status_code == 200
+    assert record.ill_id not in response.get_data(as_text=True).split('id="results"')[1]
+
+
+def test_search_fields(world, desk):
+    copy = world.record("SHIPPED", citation={"title": "情報の科学と技術"}, client={"name": "佐藤"},
+                        requester_number="ONO-77")
+    loan = world.record("PROCESSING", kind="loan", candidates=("L2",))
+    desk.as_user("R")
+
+    def found(query):
+        html = desk.get("/search?" + query).get_data(as_text=True).split('id="results"')[1]
+        return {r.ill_id for r in (copy, loan) if r.ill_id in html}
+
+    assert found("title=科学と技術") == {copy.ill_id}
+    assert found("client=佐藤") == {copy.ill_id}
+    assert found("local_number=ONO-77") == {copy.ill_id}
+    assert found("kind=loan") == {loan.ill_id}
+    assert found("status=SHIPPED") == {copy.ill_id}
+    assert found("partner=L2") == {loan.ill_id}
+    assert found("all=1") == {copy.ill_id, loan.ill_id}
+    assert found("date_from=2000-01-01&date_to=2999-01-01") == {copy.ill_id, loan.ill_id}
+    assert found("date_to=2000-01-01") == set()
+
+
+def test_archive_switch_and_copy_to_new_request(world, desk):
+    record = world.record("CONFIRMED")
+    db.session.get(Record, record.id).updated_at = datetime.now(timezone.utc) - timedelta(days=400)
+    db.session.commit()
+    assert archive_old_records(183) == 1
+    desk.as_user("R")
+    assert record.ill_id not in desk.get("/search?all=1").get_data(as_text=True).split('id="results"')[1]
+    html = desk.get("/search?all=1&archive=1").get_data(as_text=True).split('id="results"')[1]
+    assert record.ill_id in html and f'action="/records/{record.ill_id}/copy"' in html
+    response = desk.post(f"/records/{record.ill_id}/copy")
+    assert response.status_code == 302
+    db.session.expire_all()
+    copy = db.session.scalars(db.select(Record).order_by(Record.id.desc())).first()
+    assert copy.id != record.id and copy.status == "PREPARING" and copy.title == "日本図書館情報学会誌"
+    assert response.headers["Location"] == f"/records/{copy.ill_id}"
+
+
+def test_only_the_requester_copies(world, desk, other_desk):
+    record = world.record("CONFIRMED")
+    desk.as_user("L1")
+    html = desk.get(f"/records/{record.ill_id}").get_data(as_text=True)
+    assert "/copy" not in html
+    assert desk.post(f"/records/{record.ill_id}/copy").status_code == 403
+    other_desk.as_user("X")
+    assert other_desk.post(f"/records/{record.ill_id}/copy").status_code == 403

@@ -1,0 +1,126 @@
+"""/settings (managers), libraries and users (admins), API tokens (everyone)."""
+import re
+
+from portal.extensions import db
+from portal.models import ApiToken, CommentTemplate, Library, User
+from portal.models.user import hash_token
+from portal.services.admin import add_user
+
+
+def library(code: str) -> Library:
+    db.session.expire_all()
+    return db.session.scalar(db.select(Library).where(Library.code == code))
+
+
+def test_settings_page(world, desk):
+    desk.as_user("R")
+    html = desk.get("/settings").get_data(as_text=True)
+    assert 'name="loan_days"' in html and 'name="copy_service"' in html and 'name="slip_size"' in html
+    assert "参照不完 (incomplete citation)" in html  # default templates
+    assert 'id="fees-copy"' in html and 'id="fees-loan"' in html
+
+
+def test_save_library_settings(world, desk):
+    desk.as_user("R")
+    response = desk.post("/settings", {"loan_days": "21", "address": "札幌市", "email": "ill@r.example",
+                                       "phone": "011", "slip_size": "A4", "service": "1", "copy_service": "1"})
+    assert response.status_code == 302
+    lib = library("R")
+    assert lib.loan_days == 21 and lib.address == "札幌市" and lib.slip_size == "A4"
+    assert lib.service and lib.copy_service and not lib.loan_service
+
+
+def test_bad_loan_period_keeps_inputs(world, desk):
+    desk.as_user("R")
+    response = desk.post("/settings", {"loan_days": "lots", "address": "札幌市北区", "slip_size": "A5"})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert 'value="lots"' in html and "札幌市北区" in html and 'id="error-loan_days"' in html
+    assert desk.post("/settings", {"loan_days": "999", "slip_size": "A5"}).status_code == 422
+
+
+def test_comment_templates_add_edit_move_delete(world, desk):
+    desk.as_user("R")
+    assert desk.post("/settings/templates", {"command": "SEND", "text": "同封の請求書をご確認ください"}).status_code == 302
+    assert desk.post("/settings/templates", {"command": "SEND", "text": "電子送付しました"}).status_code == 302
+
+    def send_templates():
+        return [t.text for t in library("R").templates if t.command == "SEND"]
+
+    assert send_templates() == ["同封の請求書をご確認ください", "電子送付しました"]
+    second = next(t for t in library("R").templates if t.text == "電子送付しました")
+    desk.post(f"/settings/templates/{second.id}", {"action": "up", "command": "SEND"})
+    assert send_templates() == ["電子送付しました", "同封の請求書をご確認ください"]
+    desk.post(f"/settings/templates/{second.id}", {"action": "save", "text": "PDFで送付しました"})
+    assert send_templates()[0] == "PDFで送付しました"
+    desk.post(f"/settings/templates/{second.id}", {"action": "delete"})
+    assert send_templates() == ["同封の請求書をご確認ください"]
+
+
+def test_templates_of_another_library_are_out_of_reach(world, desk):
+    other = db.session.scalars(db.select(CommentTemplate).where(
+        CommentTemplate.library_id == world.libraries["L1"].id)).first()
+    desk.as_user("R")
+    assert desk.post(f"/settings/templates/{other.id}", {"action": "delete"}).status_code == 404
+
+
+def test_templates_show_in_the_command_form(world, desk):
+    record = world.record("PROCESSING")
+    desk.as_user("L1")
+    desk.post("/settings/templates", {"command": "SEND", "text": "<b>太字</b>にしない"})
+    html = desk.get(f"/records/{record.ill_id}/commands/SEND", htmx=True).get_data(as_text=True)
+    assert "&lt;b&gt;太字&lt;/b&gt;にしない" in html
+
+
+def test_fee_defaults(world, desk):
+    desk.as_user("R")
+    data = [("fee_editor", "default-copy"), ("fee_item", "A4"), ("fee_quantity", "10"), ("fee_unit_price", "30"),
+            ("fee_item", "B4"), ("fee_quantity", "1"), ("fee_unit_price", "40"), ("base_fee", "0"),
+            ("postage", "140")]
+    assert desk.post("/settings/fees/copy", data).status_code == 302
+    default = library("R").fee_default("copy")
+    assert [g["item"] for g in default.groups] == ["A4", "B4"] and int(default.postage) == 140
+    bad = [("fee_item", "A4"), ("fee_quantity", "-1"), ("fee_unit_price", "30"), ("base_fee", ""), ("postage", "")]
+    response = desk.post("/settings/fees/loan", bad)
+    assert response.status_code == 422 and 'value="-1"' in response.get_data(as_text=True)
+    response = desk.post("/settings/fees/loan", bad + [("fee_action", "add")])
+    assert response.get_data(as_text=True).count('id="default-loan-item-') == 2
+
+
+def test_admin_adds_library_and_user(world, desk):
+    add_user("root", "R", "secret-pass-1", "admin")
+    desk.login("root")
+    response = desk.post("/settings/libraries", {"code": "FA9", "name": "新図書館", "loan_days": "10",
+                                                 "network": "NII", "address": "", "email": ""})
+    assert response.status_code == 302 and library("FA9").loan_days == 10
+    response = desk.post("/settings/libraries", {"code": "FA9", "name": "dup", "loan_days": "10", "network": "NII"})
+    assert response.status_code == 422 and 'id="error-code"' in response.get_data(as_text=True)
+    response = desk.post("/settings/users", {"username": "newbie", "library": "FA9", "password": "long-enough-1",
+                                             "role": "staff"})
+    assert response.status_code == 302
+    response = desk.post("/settings/users", {"username": "shorty", "library": "FA9", "password": "short",
+                                             "role": "staff"})
+    assert response.status_code == 422 and 'value="shorty"' in response.get_data(as_text=True)
+    assert db.session.scalar(db.select(User).where(User.username == "newbie")).library.code == "FA9"
+
+
+def test_api_token_shown_once_then_revoked(world, desk):
+    desk.as_user("R")
+    response = desk.post("/settings/tokens", {"label": "scanner 1"})
+    html = response.get_data(as_text=True)
+    secret = re.search(r'id="token-secret"[^>]*>([^<]+)<', html).group(1)
+    token = db.session.scalar(db.select(ApiToken).where(ApiToken.token_hash == hash_token(secret)))
+    assert token is not None and token.label == "scanner 1"
+    listing = desk.get("/settings/tokens").get_data(as_text=True)
+    assert secret not in listing and "scanner 1" in listing
+    assert desk.post(f"/settings/tokens/{token.id}/revoke").status_code == 302
+    db.session.expire_all()
+    assert db.session.get(ApiToken, token.id).revoked_at is not None
+
+
+def test_cannot_revoke_someone_elses_token(world, desk):
+    from portal.services.admin import issue_token
+    issue_token(world.user("L1"), "theirs")
+    token = db.session.scalar(db.select(ApiToken).where(ApiToken.label == "theirs"))
+    desk.as_user("R")
+    assert desk.post(f"/settings/tokens/{token.id}/revoke").status_code == 404
