@@ -80,7 +80,7 @@ COPY_TYPES = [("電子複写", _l("Electronic copy")), ("紙複写", _l("Paper c
 SEND_VIA = [("郵送", _l("Post")), ("FAX", _l("Fax")), ("宅配便", _l("Courier")), ("電子送付", _l("Electronic"))]
 CLIENT_TYPES = [("教員", _l("Faculty")), ("大学院生", _l("Graduate student")), ("学部生", _l("Undergraduate")),
                 ("職員", _l("Staff")), ("学外者", _l("External"))]
-PERMISSIONS = [("", _l("Not needed")), ("許諾済", _l("Granted")), ("要確認", _l("To be checked"))]
+PERMISSIONS = [("不要", _l("Not needed")), ("許諾済", _l("Granted")), ("要確認", _l("To be checked"))]
 
 
 def field_label(name: str) -> str:

@@ -323,3 +323,19 @@ def test_body_carries_csrf_header_for_htmx(world, desk):
     desk.as_user("R")
     html = desk.get("/").get_data(as_text=True)
     assert f'hx-headers=\'{{"X-CSRFToken": "{csrf_token(html)}"}}\'' in html
+
+
+def test_inquire_sends_fees_only_when_asked(world, desk):
+    record = world.record("PROCESSING")
+    desk.as_user("L1")
+    html = desk.get(f"/records/{record.ill_id}/commands/INQUIRE", htmx=True).get_data(as_text=True)
+    assert 'name="include_fees"' in html and 'name="fees_optional"' in html
+    fees = [("fee_item", "A4"), ("fee_quantity", "10"), ("fee_unit_price", "30"), ("base_fee", ""), ("postage", "")]
+    desk.post(f"/records/{record.ill_id}/commands/INQUIRE",
+              [("version", record.version), ("comment", "料金前納"), ("fees_optional", "1")] + fees)
+    assert fresh(record).status == "NEW_INQUIRY" and fresh(record).total is None
+    record = world.record("PROCESSING")
+    desk.post(f"/records/{record.ill_id}/commands/INQUIRE",
+              [("version", record.version), ("comment", "料金前納"), ("fees_optional", "1"),
+               ("include_fees", "1")] + fees)
+    assert int(fresh(record).total) == 300
