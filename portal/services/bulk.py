@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -16,7 +17,7 @@ from sqlalchemy.orm import selectinload
 from ..extensions import db
 from ..models import Record, User
 from ..workflow.errors import CommandNotAllowed, NotFound, ValidationError
-from ..workflow.fees import Fees, compute_fees, format_amount
+from ..workflow.fees import Fees, compute_fees
 from ..workflow.machine import Side
 from ..workflow.statuses import Status
 from . import portal_today
@@ -100,7 +101,7 @@ class BulkRow:
     record: Record
     inputs: dict  # command data: {"ill_id", "fees"?: {"groups", "base_fee", "postage"}, "dates"?: {...}}
     checked: bool = False
-    total: str | None = None  # the fees' SUM computed from the inputs, None while they are invalid
+    total: Decimal | None = None  # the fees' SUM computed from the inputs, None while they are invalid
     message: str | None = None  # why the command failed (template, English)
     message_params: dict = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)  # field -> message template
@@ -139,9 +140,13 @@ def default_inputs(actor: User, mode: BulkMode, record: Record, today: date | No
     return inputs
 
 
+def used_group_indices(groups: list[dict]) -> list[int]:
+    """Fee rows left completely empty are not fee groups: the indices of the others."""
+    return [i for i, g in enumerate(groups or []) if any(str(v or "").strip() for v in g.values())]
+
+
 def used_groups(groups: list[dict]) -> list[dict]:
-    """Fee rows left completely empty are not fee groups."""
-    return [g for g in groups or [] if any(str(v or "").strip() for v in g.values())]
+    return [groups[i] for i in used_group_indices(groups)]
 
 
 def fee_total(fees: dict, places: int) -> tuple[Fees | None, dict[str, str]]:
@@ -156,8 +161,34 @@ def make_row(actor: User, mode: BulkMode, record: Record, inputs: dict | None = 
     row = BulkRow(record, inputs or default_inputs(actor, mode, record), checked=checked)
     if mode.fees:
         fees, _errors = fee_total(row.inputs.get("fees") or {}, actor.library.currency_places)
-        row.total = format_amount(fees.total, actor.library.currency_places) if fees else None
+        row.total = fees.total if fees else None
     return row
+
+
+def rows_for_inputs(actor: User, mode: BulkMode, posted: list[tuple[dict, bool]],
+                    failures: dict[str, BulkResult] | None = None) -> list[BulkRow]:
+    """Rows re-built from what a page posted (inputs as typed, checked or not), in that order,
+    with each failure's reason. Records the actor may not act on in this mode are left out,
+    so a crafted post cannot show another library's record."""
+    failures = failures or {}
+    pks = [Record.pk_from_ill_id(inputs.get("ill_id")) for inputs, _checked in posted]
+    found = {r.id: r for r in db.session.scalars(
+        select(Record).where(Record.id.in_([pk for pk in pks if pk])).options(
+            selectinload(Record.requester), selectinload(Record.lender)))}
+    rows = []
+    for pk, (inputs, checked) in zip(pks, posted):
+        record = found.get(pk)
+        if record is None or side_of(record, actor.library_id) is not mode.side:
+            continue
+        row = make_row(actor, mode, record, inputs, checked)
+        failure = failures.get(record.ill_id)
+        if failure is not None:
+            error = failure.error_obj
+            row.message = error.template if error else failure.message
+            row.message_params = dict(error.params) if error else {}
+            row.errors = dict(getattr(error, "fields", None) or {})
+        rows.append(row)
+    return rows
 
 
 def bulk_rows(actor: User, mode: BulkMode, slip: str | None = None) -> list[BulkRow]:

@@ -37,6 +37,7 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(records_bp)
     app.register_blueprint(settings_bp)
     # Other desks register their blueprints below, one line each.
+    from .bulk import bp as bulk_bp; app.register_blueprint(bulk_bp)  # noqa: E702  shipping desk
 
     register_template_helpers(app)
 

@@ -82,9 +82,9 @@ def test_send_rows_start_from_the_fee_defaults_with_total_and_dates(world, fee_d
     copy_row, loan_row = rows[copy.ill_id], rows[loan.ill_id]
     assert copy_row.inputs["fees"] == {"groups": [{"item": "A4", "quantity": "10", "unit_price": "35"}],
                                        "base_fee": "100", "postage": "140"}
-    assert copy_row.total == "590"
+    assert copy_row.total == 590
     assert copy_row.inputs["dates"] == {"sent": today.isoformat()}
-    assert loan_row.inputs["fees"]["postage"] == "520" and loan_row.total == "520"
+    assert loan_row.inputs["fees"]["postage"] == "520" and loan_row.total == 520
     assert loan_row.inputs["dates"] == {"sent": today.isoformat(), "due": (today + timedelta(days=14)).isoformat()}
 
 
@@ -105,7 +105,7 @@ def test_scan_ok_gives_the_checked_row(world, fee_defaults):
     record = world.record("PROCESSING")
     result = scan(world.user("L1"), get_mode("send"), f"  {record.ill_id}\n", [])
     assert result.outcome == OK and result.ok and result.checks_row
-    assert result.ill_id == record.ill_id and result.row.checked and result.row.total == "590"
+    assert result.ill_id == record.ill_id and result.row.checked and result.row.total == 590
 
 
 def test_rescan_says_already_scanned_and_keeps_the_row_checked(world):
