@@ -36,6 +36,7 @@ class FeeEditor:
     errors: dict[str, str] = field(default_factory=dict)
     enabled: bool = True  # INQUIRE: fees only when asked for
     focus_row: int | None = None
+    row_charges: dict[int, object] = field(default_factory=dict)  # subtotals of valid rows when others are not
 
     @classmethod
     def from_form(cls, form: MultiDict, prefix: str = "fees") -> FeeEditor:
@@ -79,18 +80,25 @@ class FeeEditor:
     def compute(self, places: int) -> FeeEditor:
         """Fill `fees` or `errors` (keys like groups.2.unit_price, against `groups`)."""
         used = [i for i, g in enumerate(self.groups) if any(str(v).strip() for v in g.values())]
+        self.row_charges = {}
         try:
             self.fees = compute_fees([self.groups[i] for i in used], self.base_fee, self.postage, places)
             self.errors = {}
         except ValidationError as error:
             self.fees = None
             self.errors = remap_group_errors(field_errors(error), used)
+            # Rows that are fine on their own still show their subtotal.
+            for index in used:
+                try:
+                    self.row_charges[index] = compute_fees([self.groups[index]], places=places).groups[0].charge
+                except ValidationError:
+                    pass
         return self
 
     def charge(self, index: int):
         """The computed subtotal of row `index` of the editor, if it is a used row."""
         if self.fees is None:
-            return None
+            return self.row_charges.get(index)
         used = [i for i, g in enumerate(self.groups) if any(str(v).strip() for v in g.values())]
         if index not in used:
             return None

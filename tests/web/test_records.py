@@ -339,3 +339,12 @@ def test_inquire_sends_fees_only_when_asked(world, desk):
               [("version", record.version), ("comment", "料金前納"), ("fees_optional", "1"),
                ("include_fees", "1")] + fees)
     assert int(fresh(record).total) == 300
+
+
+def test_fee_preview_keeps_subtotals_of_valid_rows(world, desk):
+    desk.as_user("L1")
+    data = [("fee_item", "A4"), ("fee_quantity", "12"), ("fee_unit_price", "30"),
+            ("fee_item", "B4"), ("fee_quantity", "x"), ("fee_unit_price", "45")]
+    html = desk.post("/fees/preview", data, htmx=True).get_data(as_text=True)
+    assert "360" in html[html.index('id="fees-charge-0"'):][:120]
+    assert "—" in html[html.index('id="fees-total"'):][:200]
