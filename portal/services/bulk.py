@@ -26,6 +26,13 @@ from .records import BulkResult, bulk_command
 from .search import SearchFilters, search_query
 
 S = Status
+
+
+def N_(message: str) -> str:
+    """Marks an English message template for the catalogues (pybabel -k N_); the web translates it."""
+    return message
+
+
 MAX_ROWS = 500  # a bulk page lists at most this many records, oldest first
 SLIP_FILTERS = ("unprinted", "printed")
 
@@ -68,7 +75,7 @@ MODES: dict[str, BulkMode] = {
 def get_mode(name: str) -> BulkMode:
     mode = MODES.get(name)
     if mode is None:
-        raise NotFound("There is no bulk mode %(mode)s.", mode=str(name)[:20])
+        raise NotFound(N_("There is no bulk mode %(mode)s."), mode=str(name)[:20])
     return mode
 
 
@@ -203,11 +210,12 @@ def bulk_rows(actor: User, mode: BulkMode, slip: str | None = None) -> list[Bulk
 OK, ALREADY_SCANNED, UNKNOWN_ID, OTHER_LIBRARY, WRONG_STATUS = (
     "ok", "already_scanned", "unknown_id", "other_library", "wrong_status")
 
-MODE_STATUS_TEXT = {
-    "receive": "new requests, answers, returns, renewal requests and claims",
-    "send": "records in PROCESSING (not in claim handling)",
-    "arrive": "records in SHIPPED or CLAIM_ANSWERED",
-    "sendback": "records in ON_LOAN",
+WRONG_STATUS_MESSAGES = {  # what each mode takes, said when a scan is in another status
+    "receive": N_("%(ill_id)s is in status %(status)s (%(label)s): bulk receive takes new requests, answers, "
+                  "returns, renewal requests and claims."),
+    "send": N_("%(ill_id)s is in status %(status)s (%(label)s): bulk send takes records in PROCESSING."),
+    "arrive": N_("%(ill_id)s is in status %(status)s (%(label)s): arrivals are records in SHIPPED or CLAIM_ANSWERED."),
+    "sendback": N_("%(ill_id)s is in status %(status)s (%(label)s): send back takes records in ON_LOAN."),
 }
 
 
@@ -245,30 +253,29 @@ def scan(actor: User, mode: BulkMode, raw_id: str, already_scanned) -> ScanResul
     ill_id = normalize_scan(raw_id)
     shown = ill_id[:30]
     if ill_id in set(already_scanned or ()):
-        return ScanResult(ALREADY_SCANNED, ill_id, "%(ill_id)s was already scanned.", {"ill_id": shown})
+        return ScanResult(ALREADY_SCANNED, ill_id, N_("%(ill_id)s was already scanned."), {"ill_id": shown})
     pk = Record.pk_from_ill_id(ill_id)
     record = db.session.get(Record, pk) if pk else None
     if record is None:
         if not ill_id.isdigit():
-            return ScanResult(UNKNOWN_ID, ill_id, "“%(ill_id)s” is not an ILL ID.", {"ill_id": shown})
-        return ScanResult(UNKNOWN_ID, ill_id, "No record has ILL ID %(ill_id)s.", {"ill_id": shown})
+            return ScanResult(UNKNOWN_ID, ill_id, N_("“%(ill_id)s” is not an ILL ID."), {"ill_id": shown})
+        return ScanResult(UNKNOWN_ID, ill_id, N_("No record has ILL ID %(ill_id)s."), {"ill_id": shown})
     params = {"ill_id": record.ill_id}
     side = side_of(record, actor.library_id)
     if not can_see(record, actor.library_id) or side is None:
-        return ScanResult(OTHER_LIBRARY, record.ill_id, "%(ill_id)s belongs to another library.", params, record)
+        return ScanResult(OTHER_LIBRARY, record.ill_id, N_("%(ill_id)s belongs to another library."), params, record)
     if side is not mode.side:
-        template = ("%(ill_id)s is a request your library made, not one it supplies." if mode.side is Side.LENDER
-                    else "%(ill_id)s is a request your library supplies, not one it made.")
+        template = (N_("%(ill_id)s is a request your library made, not one it supplies.") if mode.side is Side.LENDER
+                    else N_("%(ill_id)s is a request your library supplies, not one it made."))
         return ScanResult(OTHER_LIBRARY, record.ill_id, template, params, record)
     if not mode.takes(record):
         status = Status(record.status)
-        template = ("%(ill_id)s is in claim handling: answer the claim on the record page."
-                    if record.status in mode.statuses else
-                    "%(ill_id)s is in status %(status)s (%(label)s); this mode takes %(expected)s.")
+        template = (N_("%(ill_id)s is in claim handling: answer the claim on the record page.")
+                    if record.status in mode.statuses else WRONG_STATUS_MESSAGES[mode.name])
         return ScanResult(WRONG_STATUS, record.ill_id, template,
-                          {**params, "status": status.value, "label": f"{status.label_ja} {status.label_en}",
-                           "expected": MODE_STATUS_TEXT[mode.name]}, record, status=record.status)
-    return ScanResult(OK, record.ill_id, "%(ill_id)s checked.", params, record,
+                          {**params, "status": status.value, "label": f"{status.label_ja} {status.label_en}"},
+                          record, status=record.status)
+    return ScanResult(OK, record.ill_id, N_("%(ill_id)s: row checked."), params, record,
                       row=make_row(actor, mode, record, checked=True))
 
 
@@ -320,10 +327,10 @@ def _outside_mode(actor: User, mode: BulkMode, ill_ids: list[str]) -> dict[str, 
         if side is None:
             continue  # not the actor's to act on: the command itself refuses it (403 / read-only)
         if side is not mode.side:
-            error = CommandNotAllowed("%(ill_id)s is not a record of this bulk mode.", ill_id=record.ill_id)
+            error = CommandNotAllowed(N_("%(ill_id)s is not a record of this bulk mode."), ill_id=record.ill_id)
         elif not mode.takes(record):
             status = Status(record.status)
-            error = CommandNotAllowed("%(ill_id)s is now in status %(status)s (%(label)s): not in this bulk mode.",
+            error = CommandNotAllowed(N_("%(ill_id)s is now in status %(status)s (%(label)s): not in this bulk mode."),
                                       ill_id=record.ill_id, status=status.value,
                                       label=f"{status.label_ja} {status.label_en}")
         else:

@@ -31,6 +31,7 @@ from ..workflow.fees import format_amount
 from ..workflow.machine import Side
 from . import unit_of_work
 from .access import can_see, side_of
+from .bulk import N_
 
 SLIP_KINDS = ("receipt", "shipping", "return")
 HEADINGS = {
@@ -40,6 +41,11 @@ HEADINGS = {
 }
 #: The side that prints each slip: the lender pulls and ships, the requester returns.
 PRINTED_BY = {"receipt": Side.LENDER, "shipping": Side.LENDER, "return": Side.REQUESTER}
+PRINT_REFUSALS = {
+    "receipt": N_("Only the lending library prints the receipt slip of %(ill_id)s."),
+    "shipping": N_("Only the lending library prints the shipping slip of %(ill_id)s."),
+    "return": N_("Only the requesting library prints the return slip of %(ill_id)s."),
+}
 PRINTED_AT = {"receipt": "receipt_printed_at", "shipping": "shipping_printed_at", "return": "return_printed_at"}
 KIND_LABELS = {"copy": ("複写", "Copy"), "loan": ("貸借", "Loan")}
 
@@ -229,7 +235,7 @@ def pdf_from_html(html: str, size: str) -> bytes:
 
 def check_kind(kind: str) -> str:
     if kind not in SLIP_KINDS:
-        raise NotFound("There is no slip %(kind)s.", kind=str(kind)[:20])
+        raise NotFound(N_("There is no slip %(kind)s."), kind=str(kind)[:20])
     return kind
 
 
@@ -237,8 +243,7 @@ def check_may_print(actor: User, record: Record, kind: str) -> None:
     if not can_see(record, actor.library_id):
         raise Forbidden("Record %(ill_id)s belongs to other libraries.", ill_id=record.ill_id)
     if side_of(record, actor.library_id) is not PRINTED_BY[kind]:
-        raise Forbidden("The %(side)s library prints the %(kind)s slip of record %(ill_id)s.",
-                        side=PRINTED_BY[kind].value, kind=kind, ill_id=record.ill_id)
+        raise Forbidden(PRINT_REFUSALS[kind], ill_id=record.ill_id)
 
 
 def records_for_slips(actor: User, ill_ids: list[str]) -> list[Record]:
@@ -267,7 +272,7 @@ def render_slips(actor: User, records: list[Record], kind: str) -> bytes:
     """
     check_kind(kind)
     if not records:
-        raise ValidationError({"records": "Choose at least one record to print."}, "There is nothing to print.")
+        raise ValidationError({"records": N_("Choose at least one record to print.")}, N_("There is nothing to print."))
     for record in records:
         check_may_print(actor, record, kind)
     size = actor.library.slip_size

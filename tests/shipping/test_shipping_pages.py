@@ -81,7 +81,7 @@ def test_scan_answers_each_outcome_with_its_own_message(world, lender):
     ok, shipped = world.record("PROCESSING"), world.record("SHIPPED")
     foreign = world.record("PROCESSING", requester="X", candidates=("L2",))
     cases = [
-        ([ok.ill_id], [], "scan-msg--ok", f"{ok.ill_id} checked."),
+        ([ok.ill_id], [], "scan-msg--ok", f"{ok.ill_id}: row checked."),
         ([ok.ill_id], [ok.ill_id], "scan-msg--already_scanned", "already scanned"),
         (["1999999999"], [], "scan-msg--unknown_id", "No record has ILL ID 1999999999"),
         (["hello"], [], "scan-msg--unknown_id", "is not an ILL ID"),
@@ -222,3 +222,27 @@ def test_record_slip_link_respects_access(world, desk):
 
 def test_unknown_mode_is_404(world, lender):
     assert lender.post("/bulk/shred/scan", [("ill_id", "1")], htmx=True).status_code == 404
+
+
+def test_bulk_messages_are_translated_to_japanese():
+    from pathlib import Path
+
+    from babel.messages.pofile import read_po
+
+    root = Path(__file__).parents[2] / "portal"
+    with open(root / "translations" / "ja" / "LC_MESSAGES" / "messages.po", "rb") as file:
+        ja = {m.id: m.string for m in read_po(file) if m.id}
+    marked = ["".join(re.findall(r'"((?:[^"\\]|\\.)*)"', call))
+              for source in ("services/bulk.py", "services/slips.py")
+              for call in re.findall(r"N_\(((?:\s*\"[^\"]*\"\s*)+)\)", (root / source).read_text(encoding="utf-8"))]
+    assert len(marked) > 20
+    assert [text for text in marked if not ja.get(text)] == []
+
+
+def test_japanese_bulk_send_page_and_scan_message(world, lender):
+    shipped = world.record("SHIPPED")
+    html = lender.get("/bulk/send", headers={"Accept-Language": "ja"}).get_data(as_text=True)
+    assert "一括発送処理モード" in html and "発送＋発送票印刷" in html and "全選択" in html
+    html = lender.post("/bulk/send/scan", [("ill_id", shipped.ill_id)], htmx=True,
+                       headers={"Accept-Language": "ja"}).get_data(as_text=True)
+    assert f"{shipped.ill_id} は SHIPPED" in html and "一括発送の対象は処理中" in html
