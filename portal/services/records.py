@@ -194,7 +194,8 @@ def perform_command(actor: User, ill_id, command: str, data: dict | None = None)
         ctx = _context(actor, command, side, data, places)
         if command == "SAVE":
             ctx.fields = _save_fields(record, actor, side, data)
-        fire(record, ctx)
+        with db.session.no_autoflush:  # one UPDATE per command: the version moves by exactly one
+            fire(record, ctx)
         if data.get("local_note") is not None:
             record.set_local_note(actor.library_id, str(data["local_note"])[:MAX_TEXT])
     return record
