@@ -1,0 +1,71 @@
+"""The migrations build exactly the schema the models describe, on SQLite and
+PostgreSQL, and the committed state graph is the one the machine draws."""
+from __future__ import annotations
+
+import logging
+import uuid
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, inspect, text
+
+from portal import create_app
+from portal.cli import GRAPH_PATH, render_graph_document
+from portal.config import TestConfig
+from portal.extensions import db
+
+
+@pytest.fixture
+def keep_logging():
+    """Alembic's env.py runs logging.fileConfig, which disables every logger it
+    does not name; give the rest of the suite its loggers back."""
+    loggers = {name: logger.disabled for name, logger in logging.root.manager.loggerDict.items()
+               if isinstance(logger, logging.Logger)}
+    root_level, root_handlers = logging.root.level, list(logging.root.handlers)
+    yield
+    for name, disabled in loggers.items():
+        logging.getLogger(name).disabled = disabled
+    logging.root.setLevel(root_level)
+    logging.root.handlers[:] = root_handlers
+
+
+@pytest.fixture
+def empty_database(backend, database_urls, tmp_path):
+    """The URL of a database with nothing in it."""
+    urls, _ = database_urls
+    if backend == "sqlite":
+        yield "sqlite:///" + str(tmp_path / "fresh.sqlite")
+        return
+    if backend not in urls:
+        pytest.skip("PostgreSQL server binaries are not installed")
+    name = "fresh_" + uuid.uuid4().hex[:12]
+    server = create_engine(urls["postgresql"], isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    yield urls["postgresql"].rsplit("/", 1)[0] + "/" + name
+    with server.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    server.dispose()
+
+
+def test_migrations_match_the_models(empty_database, keep_logging):
+    app = create_app({**{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
+                      "SQLALCHEMY_DATABASE_URI": empty_database})
+    with app.app_context():
+        upgrade()
+        tables = set(inspect(db.engine).get_table_names())
+        assert set(db.metadata.tables) <= tables
+        assert "alembic_version" in tables
+        with db.engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True,
+                                                                   "compare_server_default": True})
+            differences = compare_metadata(context, db.metadata)
+        db.engine.dispose()
+    assert differences == []
+
+
+def test_state_graph_document_is_current():
+    assert GRAPH_PATH.read_text(encoding="utf-8") == render_graph_document(), (
+        "docs/state-graph.md is out of date: run `flask --app portal graph`")
