@@ -1,6 +1,8 @@
 """PDF slips, read back: text (pdftotext), pages (pdfinfo), barcodes (pdftoppm + zbarimg)."""
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 from sqlalchemy import select
 
@@ -212,3 +214,26 @@ def test_api_slip_endpoint_returns_a_pdf_and_respects_access(world, client):
     assert unknown.status_code == 404 and unknown.json["error"] == "not_found"
     anonymous = client.get(f"/api/v1/records/{record.ill_id}/slips/shipping.pdf")
     assert anonymous.status_code == 401
+
+
+def test_slips_look_the_same_without_the_user_agent_stylesheet(world, tmp_path):
+    """SlipHTML skips WeasyPrint's HTML5 stylesheet for speed; the pages must not change."""
+    from weasyprint import HTML
+
+    from portal.services.slips import SlipHTML, font_config, slips_html, stylesheet
+
+    assert "_ua_stylesheets" in vars(HTML), "WeasyPrint renamed its user-agent stylesheet hook"
+    records = shipped(world, 2) + [world.record("PROCESSING")]
+    for kind, batch in (("shipping", records[:2]), ("receipt", records[2:])):
+        html = slips_html(batch, kind)
+        fast = SlipHTML(string=html).write_pdf(stylesheets=[stylesheet("A5")], font_config=font_config)
+        plain = HTML(string=html).write_pdf(stylesheets=[stylesheet("A5")], font_config=font_config)
+        for name, pdf in (("fast", fast), ("plain", plain)):
+            (tmp_path / f"{name}.pdf").write_bytes(pdf)
+            subprocess.run(["pdftoppm", "-r", "50", "-png", str(tmp_path / f"{name}.pdf"), str(tmp_path / name)],
+                           check=True)
+        pages = sorted(p.name for p in tmp_path.glob("fast-*.png"))
+        assert pages and all((tmp_path / p).read_bytes() == (tmp_path / p.replace("fast", "plain")).read_bytes()
+                             for p in pages), kind
+        for page in tmp_path.glob("*.png"):
+            page.unlink()
