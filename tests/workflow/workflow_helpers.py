@@ -5,7 +5,6 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models import HistoryEntry, Record
-from portal.services.demo import PATHS
 
 FEES = {"groups": [{"item": "A4", "quantity": 12, "unit_price": "30"}], "base_fee": "100", "postage": "140"}
 
@@ -43,7 +42,3 @@ def command_count(record_id: int) -> int:
 
 def system_notes(record) -> list[str]:
     return [h.comment for h in reload(record).history if h.command == "SYSTEM"]
-
-
-def path_to(status: str):
-    return PATHS[status]
