@@ -390,3 +390,43 @@ def test_rows_cover_every_transition_of_the_machine():
     rows = {(row.command, "requester" if row.who == "R" else "lender", row.at, row.to)
             for row in REQUESTER_ROWS + LENDER_ROWS}
     assert rows == machine
+
+
+def test_order_needs_a_title_or_a_citation(world):
+    record = reach(world, "PREPARING", citation={"volume": "62(3)"})
+    with pytest.raises(ValidationError) as refused:
+        world.run("R", record, "ORDER")
+    assert "title" in refused.value.fields
+    assert reload(record).status == "PREPARING"
+    world.run("R", record, "SAVE", fields={"bib_note": "日本図書館情報学会誌 62(3) p.145-160"})
+    assert world.run("R", record, "ORDER").status == "UNPROCESSED"
+
+
+def test_a_new_claim_may_follow_a_claim_answer(world):
+    record = reach(world, "CLAIM_ANSWERED")
+    record = world.run("R", record, "RECEIVE")
+    assert (record.status, record.claim_handling) == ("ARRIVED", False)
+    record = world.run("R", record, "CLAIM", comment="p.151 is missing too")
+    record = world.run("L1", record, "RECEIVE")
+    assert (record.status, record.claim_handling) == ("PROCESSING", True)
+    record = world.run("L1", record, "ANSWER", comment="sent p.151")
+    assert world.run("R", record, "RECEIVE").status == "ARRIVED"
+    assert world.run("R", record, "OK").status == "CONFIRMED"
+
+
+def test_a_return_claim_is_answered_by_sending_back(world):
+    record = reach(world, "RETURN_PROCESSING", kind="loan")
+    record = world.run("L1", record, "CLAIM", comment="別表が同封されていませんでした")
+    record = world.run("R", record, "RECEIVE")
+    record = world.run("R", record, "SENDBACK", comment="supplement enclosed")
+    record = world.run("L1", record, "RECEIVE")
+    assert (record.status, record.renewal_handling) == ("RETURN_PROCESSING", False)
+    assert world.run("L1", record, "OK").status == "RETURN_CONFIRMED"
+
+
+def test_network_follows_the_first_candidate_and_binds_the_others(world):
+    assert reach(world, "PREPARING", requester="O1", candidates=("O2",)).network == "OCLC"
+    assert reach(world, "PREPARING").network == "NII"
+    with pytest.raises(ValidationError) as refused:
+        reach(world, "PREPARING", candidates=("L1",), network="OCLC")
+    assert "candidates.0.library" in refused.value.fields

@@ -194,3 +194,12 @@ def test_forward_from_an_inquiry_of_a_lender(world):
     record = reload(world.run("R", record, "FORWARD"))
     assert lender_code(world, record) == "L2"
     assert load_record(world.libraries["L1"].id, record.ill_id).id == record.id  # L1 reads on
+
+
+def test_requester_reorders_untried_candidates_before_forward(world):
+    record = reach(world, "INQUIRY", candidates=("L1", "L2", "L3"))
+    world.run("R", record, "SAVE", candidates=[{"library": "L1"}, {"library": "L3"}, {"library": "L2"}])
+    record = reload(world.run("R", record, "FORWARD"))
+    assert lender_code(world, record) == "L3"
+    assert [world.code_of(c.library_id) for c in record.candidates] == ["L1", "L3", "L2"]
+    assert [c.position for c in record.candidates] == [0, 1, 2]
