@@ -184,8 +184,7 @@ def perform_command(actor: User, ill_id, command: str, data: dict | None = None)
         side = side_of(record, actor.library_id)
         if side is None:
             raise CommandNotAllowed(
-                "%(command)s in status %(status)s: your library declined this request and can only read it.",
-                command=command, status=record.status)
+                "%(command)s: your library declined this request and can only read it.", command=command)
         expected = data.get("version")
         if expected not in (None, "") and str(expected) != str(record.version):
             raise Conflict("The record was changed meanwhile (version %(current)s, you had %(given)s): reload it.",
