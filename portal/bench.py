@@ -160,15 +160,17 @@ def processing_records(actors: dict, count: int) -> list[str]:
 # -- measuring -----------------------------------------------------------------------------
 
 class Timer:
-    seconds: float = 0.0
+    seconds: float = 0.0  # wall clock
+    cpu: float = 0.0  # this process's CPU time: what the work costs, whatever else the machine runs
 
 
 @contextmanager
 def timed():
     timer = Timer()
-    started = time.perf_counter()
+    started, started_cpu = time.perf_counter(), time.process_time()
     yield timer
     timer.seconds = time.perf_counter() - started
+    timer.cpu = time.process_time() - started_cpu
 
 
 def measure_scans(app, lender_id: int, ids: list[str], scans: int) -> tuple[float, float]:
@@ -208,7 +210,7 @@ def measure(app, ids: list[str]) -> dict:
     with timed() as t:
         outcome = run_bulk(lender, mode, rows)
     assert len(outcome.done) == len(ids) and not outcome.failed, outcome.failed[:1]
-    results["bulk_send"] = t.seconds
+    results["bulk_send"], results["bulk_send_cpu"] = t.seconds, t.cpu
 
     # Slips: the first one in a fresh process parses the CSS and loads the font once.
     with timed() as t:
@@ -216,7 +218,7 @@ def measure(app, ids: list[str]) -> dict:
     results["first"] = t.seconds
     with timed() as t:
         pdf = render_slips(lender, records_for_slips(lender, ids), "shipping")
-    results["batch"] = t.seconds
+    results["batch"], results["batch_cpu"] = t.seconds, t.cpu
     results["batch_bytes"] = len(pdf)
     singles = []
     for ill_id in ids[:5]:
@@ -229,7 +231,7 @@ def measure(app, ids: list[str]) -> dict:
     loaded = records_for_slips(lender, ids)
     with timed() as t:
         naive_pages = [naive_slip_pdf(record) for record in loaded]
-    results["naive_batch"] = t.seconds
+    results["naive_batch"], results["naive_batch_cpu"] = t.seconds, t.cpu
     results["naive_bytes"] = sum(len(p) for p in naive_pages)
     naive_singles = []
     for record in loaded[:3]:
@@ -300,15 +302,16 @@ def print_table(r: dict, batch: int, scans: int) -> None:
 
     rows = [
         (f"bulk send, {batch} scanned records with fees", f"< {seconds(GOALS['bulk_send'])}",
-         seconds(r["bulk_send"]), "", "", verdict(r["bulk_send"], GOALS["bulk_send"])),
+         seconds(r["bulk_send"]), seconds(r["bulk_send_cpu"]), "", "", verdict(r["bulk_send"], GOALS["bulk_send"])),
         (f"scan round trip, median of {scans} (p95 {seconds(r['scan'][1])})", f"< {seconds(GOALS['scan'])}",
-         seconds(r["scan"][0]), "", "", verdict(r["scan"][0], GOALS["scan"])),
+         seconds(r["scan"][0]), "", "", "", verdict(r["scan"][0], GOALS["scan"])),
         (f"{batch} shipping slips as one PDF", f"< {seconds(GOALS['batch'])}", seconds(r["batch"]),
-         seconds(r["naive_batch"]), f"{r['naive_batch'] / r['batch']:.1f}×", verdict(r["batch"], GOALS["batch"])),
-        ("one shipping slip (median of 5)", f"< {seconds(GOALS['one'])}", seconds(r["one"]),
+         seconds(r["batch_cpu"]), seconds(r["naive_batch"]), f"{r['naive_batch'] / r['batch']:.1f}×",
+         verdict(r["batch"], GOALS["batch"])),
+        ("one shipping slip (median of 5)", f"< {seconds(GOALS['one'])}", seconds(r["one"]), "",
          seconds(r["naive_one"]), f"{r['naive_one'] / r['one']:.1f}×", verdict(r["one"], GOALS["one"])),
     ]
-    header = ("measure", "goal", "portal", "naive", "naive ÷ portal", "")
+    header = ("measure", "goal", "portal", "(CPU)", "naive", "naive ÷ portal", "")
     widths = [max(len(str(row[i])) for row in rows + [header]) for i in range(len(header))]
     click.echo("")
     for row in [header, tuple("-" * w for w in widths)] + rows:

@@ -10,7 +10,3 @@ def fast_password_hashing(monkeypatch):
     """`world` makes seven users; scrypt would cost ~1 s per test and is not under test here."""
     monkeypatch.setattr("portal.models.user.generate_password_hash",
                         functools.partial(generate_password_hash, method="pbkdf2:sha256:1"))
-
-
-# The browser desk's Chromium, live server and page fixtures (tests/browser/conftest.py), reused here.
-from browser.conftest import browser, live_server, new_page  # noqa: E402,F401

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 
 from portal.extensions import db
+from portal.models import Record
 from portal.services import portal_today
 from portal.services.bulk import (ALREADY_SCANNED, MODES, OK, OTHER_LIBRARY, UNKNOWN_ID, WRONG_STATUS, bulk_rows,
                                   default_inputs, get_mode, run_bulk, scan, scan_many)
@@ -239,3 +240,29 @@ def test_modes_table_matches_the_spec():
     assert {m.name for m in MODES.values() if not m.all_checked} == {"send", "arrive", "sendback"}
     assert MODES["send"].fees and MODES["send"].slip == "shipping" and MODES["receive"].slip == "receipt"
     assert MODES["sendback"].slip == "return"
+
+
+def test_a_record_changed_by_the_partner_during_the_run_fails_alone(world, fee_defaults, monkeypatch):
+    """run_bulk keeps the records it loaded across the rows' commits: a change made meanwhile
+    by someone else must still be caught (version check), for that row only."""
+    from sqlalchemy import update
+
+    import portal.services.bulk as bulk_service
+
+    records = [world.record("PROCESSING") for _ in range(3)]
+    user, mode = world.user("L1"), get_mode("send")
+    real_bulk_command = bulk_service.bulk_command
+
+    def partner_acts_first(actor, command, items):
+        with db.engine.begin() as connection:  # another request, another connection
+            connection.execute(update(Record.__table__).where(Record.__table__.c.id == records[1].id)
+                               .values(version=Record.__table__.c.version + 1, lender_staff="someone else"))
+        return real_bulk_command(actor, command, items)
+
+    monkeypatch.setattr(bulk_service, "bulk_command", partner_acts_first)
+    outcome = run_bulk(user, mode, [default_inputs(user, mode, r) for r in records])
+    assert outcome.done_ids == [records[0].ill_id, records[2].ill_id]
+    (_inputs, result), = outcome.failed
+    assert result.ill_id == records[1].ill_id and result.error == "conflict"
+    db.session.expire_all()
+    assert [r.status for r in records] == ["SHIPPED", "PROCESSING", "SHIPPED"]

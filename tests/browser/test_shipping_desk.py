@@ -1,4 +1,7 @@
-"""The shipping desk in Chromium: scanning into bulk send, fees, send + print, rapid scans."""
+"""The shipping desk in Chromium: scanning into bulk send, fees, send + print, rapid scans.
+
+Here rather than in tests/shipping so that it shares this folder's Chromium and live
+server (conftest.py): a second Playwright in the same process cannot start."""
 from __future__ import annotations
 
 import os
@@ -9,10 +12,10 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from browser.browser_helpers import log_in
+from browser_helpers import log_in
 from portal.services.settings import save_fee_default
 from portal.web import bulk as bulk_views
-from shipping_helpers import need, pdf_text
+from shipping.shipping_helpers import need, pdf_text
 
 pytestmark = pytest.mark.browser
 
