@@ -278,6 +278,7 @@ class HistoryEntry(db.Model):
     """SENDG: every command with its comment; command SYSTEM for the portal's notes."""
 
     __tablename__ = "history_entries"
+    __table_args__ = (Index("ix_history_library_side", "library_id", "side", "record_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"), index=True)

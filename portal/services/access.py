@@ -4,16 +4,22 @@ from __future__ import annotations
 from sqlalchemy import or_, select
 
 from ..extensions import db
-from ..models import Candidate, Record
+from ..models import HistoryEntry, Record
 from ..workflow.errors import Forbidden, NotFound
 from ..workflow.machine import Side
 
 
 def visible_to(library_id: int):
-    """SQL filter: the requester, the current lender, or a lender that declined."""
-    declined = select(Candidate.record_id).where(
-        Candidate.library_id == library_id, Candidate.tried.is_(True), Candidate.skipped.is_(False))
-    return or_(Record.requester_id == library_id, Record.lender_id == library_id, Record.id.in_(declined))
+    """SQL filter: the requester, the current lender, or a former lender.
+
+    A former lender is a library that acted on the record as its lender (and
+    then declined, or was passed over by FORWARD): it keeps read-only access,
+    also after RETRY or a re-sent request reset the candidates.
+    """
+    acted_as_lender = select(HistoryEntry.record_id).where(
+        HistoryEntry.library_id == library_id, HistoryEntry.side == Side.LENDER.value)
+    return or_(Record.requester_id == library_id, Record.lender_id == library_id,
+               Record.id.in_(acted_as_lender))
 
 
 def side_of(record: Record, library_id: int) -> Side | None:
@@ -41,8 +47,7 @@ def _declined_for_all_last(record: Record, library_id: int) -> bool:
 def can_see(record: Record, library_id: int) -> bool:
     if side_of(record, library_id) is not None:
         return True
-    candidate = record.candidate_for(library_id)
-    return candidate is not None and candidate.tried and not candidate.skipped
+    return any(h.library_id == library_id and h.side == Side.LENDER.value for h in record.history)
 
 
 def load_record(library_id: int, ill_id) -> Record:
