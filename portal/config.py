@@ -17,8 +17,11 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None  # a desk page stays open all day
+    PASSWORD_HASH_METHOD = "scrypt"
 
 
 class TestConfig(Config):
     TESTING = True
     SECRET_KEY = "test"
+    # scrypt costs ~0.13 s per user and a test world makes seven; not what tests are about
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1"

@@ -1,12 +1,10 @@
 """The Flask CLI of shared/spec/api.md: libraries, users, tokens, demo, archive."""
 from __future__ import annotations
 
-import functools
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select
-from werkzeug.security import generate_password_hash
 
 from portal.extensions import db
 from portal.models import HistoryEntry, Library, Record, User
@@ -16,11 +14,6 @@ from portal.workflow.errors import CommandNotAllowed
 from portal.workflow.statuses import Status
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch):
-    """scrypt costs ~0.13 s per user; the demo makes thirteen."""
-    monkeypatch.setattr("portal.models.user.generate_password_hash",
-                        functools.partial(generate_password_hash, method="pbkdf2:sha256:1"))
 
 
 def invoke(runner, *args):

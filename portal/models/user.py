@@ -31,8 +31,8 @@ class User(UserMixin, db.Model):
     library: Mapped[Library] = relationship()
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
-    def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+    def set_password(self, password: str, method: str = "scrypt") -> None:
+        self.password_hash = generate_password_hash(password, method=method)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from flask import current_app
 from sqlalchemy import select
 
 from ..extensions import db
@@ -88,7 +89,7 @@ def add_user(username: str, library_code: str, password: str, role: str = "staff
     library = get_library(library_code)
     with unit_of_work() as session:
         user = User(username=username.strip(), role=role, library=library, language=language)
-        user.set_password(password)
+        user.set_password(password, current_app.config["PASSWORD_HASH_METHOD"])
         session.add(user)
     return user
 

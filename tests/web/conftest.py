@@ -2,19 +2,9 @@
 from the page, exactly as a browser would (CSRF protection stays on)."""
 from __future__ import annotations
 
-import functools
-
 import pytest
-from werkzeug.security import generate_password_hash
 
 from web_helpers import Desk
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch):
-    """werkzeug's default scrypt costs ~0.13 s per user; these tests are not about it."""
-    monkeypatch.setattr("portal.models.user.generate_password_hash",
-                        functools.partial(generate_password_hash, method="pbkdf2:sha256:1"))
 
 
 @pytest.fixture
