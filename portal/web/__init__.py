@@ -44,7 +44,7 @@ def init_web(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         if request.path.startswith("/api/"):
-            code = {401: "unauthorized", 403: "forbidden", 404: "not_found"}.get(error.code, "invalid")
+            code = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}.get(error.code, "invalid")
             return jsonify({"error": code, "message": error.description}), error.code
         return error_page(error), error.code
 
