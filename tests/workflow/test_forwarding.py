@@ -183,6 +183,18 @@ def test_retry_after_all_declined(world):
     assert record.title == "日本図書館情報学会誌 (改題)"
 
 
+def test_declined_lenders_keep_read_access_after_retry(world):
+    """RETRY resets the candidates, not the decliners' read-only access."""
+    record = world.run("R", declined_by_all(world), "RECEIVE")
+    record = reload(world.run("R", record, "RETRY"))
+    for code in ("L1", "L2"):
+        assert load_record(world.libraries[code].id, record.ill_id).id == record.id
+        found, _ = search_records(world.libraries[code].id, SearchFilters(q=record.ill_id))
+        assert [r.id for r in found] == [record.id]
+    with pytest.raises(Forbidden):
+        load_record(world.libraries["L3"].id, record.ill_id)
+
+
 def test_cancel_after_all_declined(world):
     record = world.run("R", declined_by_all(world), "RECEIVE")
     assert reload(world.run("R", record, "CANCEL")).status == "CANCELLED"
