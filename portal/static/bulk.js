@@ -63,10 +63,28 @@
       row.classList.add("bulk-row--flash");
       lastRow = row;
     }
+    keepProblems(messages);
     if (lastRow) lastRow.scrollIntoView({block: "center", behavior: "smooth"});
     if (messages.length) beep(messages[0].dataset.outcome);
     updateCount();
     if (scanInput) scanInput.focus();
+  }
+
+  // A scan that checked nothing stays listed (the last few) even after the next scans
+  // replace the big message, so a quick scanner does not miss it.
+  var MAX_PROBLEMS = 5;
+  function keepProblems(messages) {
+    var list = document.getElementById("scan-problems");
+    if (!list) return;
+    for (var i = messages.length - 1; i >= 0; i--) {
+      if (messages[i].dataset.checks === "1") continue;
+      var item = document.createElement("li");
+      item.className = "scan-problem scan-problem--" + messages[i].dataset.outcome;
+      item.textContent = messages[i].querySelector(".scan-msg__text").textContent;
+      list.insertBefore(item, list.firstChild);
+    }
+    while (list.children.length > MAX_PROBLEMS) list.removeChild(list.lastChild);
+    list.parentElement.hidden = list.children.length === 0;
   }
 
   function insertRow(state, illId) {

@@ -104,13 +104,25 @@ def row_messages(rows) -> None:
                       for key, text in remap_group_errors(row.errors, used_group_indices(groups)).items()}
 
 
+def field_label(key: str) -> str:
+    """A row's field, named as its input is (service keys like groups.0.quantity)."""
+    parts = key.split(".")
+    if len(parts) == 3 and parts[0] == "groups" and parts[1].isdigit():
+        n = int(parts[1]) + 1
+        return {"item": _("Item, group %(n)s", n=n), "quantity": _("Quantity, group %(n)s", n=n),
+                "unit_price": _("Unit price, group %(n)s", n=n)}.get(parts[2], key)
+    return {"base_fee": _("Base fee and other costs"), "postage": _("Postage or fax"), "groups": _("Fees"),
+            "sent": _("Sent on (SDATE)"), "dates.sent": _("Sent on (SDATE)"),
+            "due": _("Due date (DDATE)"), "dates.due": _("Due date (DDATE)")}.get(key, key)
+
+
 def page_context(mode: BulkMode, rows, **extra) -> dict:
     run_label, print_label = run_labels(mode)
     return {
         "mode": mode, "rows": rows, "title": titles()[mode.name], "run_label": run_label,
         "print_label": print_label, "slip_filter": extra.pop("slip_filter", ""), "scanned": [], "feedback": [],
         "summary": None, "print_url": None, "currency": current_user.library.currency,
-        "leave_url": url_for("main.worklists", side=mode.side.value),
+        "leave_url": url_for("main.worklists", side=mode.side.value), "field_label": field_label,
         "page_link": lambda **args: page_url(mode, **args), **extra,
     }
 
