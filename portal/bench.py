@@ -227,6 +227,15 @@ def measure(app, ids: list[str]) -> dict:
         singles.append(t.seconds)
     results["one"] = statistics.median(singles)
 
+    # WeasyPrint's floor on this machine: as many pages holding one short line each.
+    from .services.slips import pdf_from_html
+    floor_html = "<!doctype html><html><body>" + "".join(
+        f'<section class="slip"><p>{i}</p></section>' for i in ids) + "</body></html>"
+    pdf_from_html(floor_html, "A5")
+    with timed() as t:
+        pdf_from_html(floor_html, "A5")
+    results["floor"] = t.seconds
+
     # The naive way, same records, same run.
     loaded = records_for_slips(lender, ids)
     with timed() as t:
@@ -317,7 +326,8 @@ def print_table(r: dict, batch: int, scans: int) -> None:
     for row in [header, tuple("-" * w for w in widths)] + rows:
         click.echo("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    click.echo(f"\nFirst slip in a fresh process (CSS parse, font load): {seconds(r['first'])}. "
+    click.echo(f"\nWeasyPrint's floor here: {batch} pages of one short line each take {seconds(r['floor'])}.")
+    click.echo(f"First slip in a fresh process (CSS parse, font load): {seconds(r['first'])}. "
                f"PDF sizes: {r['batch_bytes'] / 1024:.0f} KiB for {batch} slips in one file, naive "
                f"{r['naive_bytes'] / 1024:.0f} KiB in {batch} files (merging not counted). "
                f"{os.cpu_count()} CPUs, load average {load:.2f}.")

@@ -47,7 +47,7 @@ PRINT_REFUSALS = {
     "return": N_("Only the requesting library prints the return slip of %(ill_id)s."),
 }
 PRINTED_AT = {"receipt": "receipt_printed_at", "shipping": "shipping_printed_at", "return": "return_printed_at"}
-HOLDING = (("location", "所在"), ("call_number", "請求記号"), ("volume", "巻号"))  # this lender's candidate (HMLG)
+HOLDING = (("location", "所在 Location"), ("call_number", "請求記号 Call no."), ("volume", "巻号 Vol."))  # candidate (HMLG)
 KIND_LABELS = {"copy": ("複写", "Copy"), "loan": ("貸借", "Loan")}
 
 @dataclass(frozen=True)
@@ -213,7 +213,7 @@ def slip_for(record: Record, kind: str, size: str = DEFAULT_SIZE) -> dict:
         comments = [h for h in reversed(record.history) if h.comment and h.command != "SYSTEM"]
         values.update(
             holding=" · ".join(f"{label} {clip(getattr(candidate, name), limit['line'])}" for name, label in HOLDING
-                               if candidate and getattr(candidate, name)) or "—",
+                               if candidate and getattr(candidate, name)) or "所在 Location —",
             client_type=clip(record.client_type, limit["line"]),
             dates=[("依頼日 Ordered", _date(record.ordered_on)), ("受付日 Accepted", _date(record.accepted_on))],
             comments=[{"command": h.command, "date": _date(h.at.date()), "text": clip(h.comment, limit["comment"])}
