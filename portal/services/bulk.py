@@ -316,11 +316,11 @@ def command_data(mode: BulkMode, inputs: dict) -> dict:
     return data
 
 
-def _outside_mode(actor: User, mode: BulkMode, ill_ids: list[str]) -> tuple[dict[str, BulkResult], list[Record]]:
-    """Rows this mode must not run: the other side's records (RECEIVE would act as that side)
-    and records that moved on to a status the mode does not take. Refused up front."""
+def _screen(actor: User, mode: BulkMode, ill_ids: list[str]) -> tuple[dict[str, BulkResult], list[Record]]:
+    """Load the rows' records once, with what the commands read, and refuse up front the rows
+    this mode must not run: the other side's records (RECEIVE would act as that side) and
+    records that moved on to a status the mode does not take. Returns those and the records."""
     pks = {pk: i for i in ill_ids if (pk := Record.pk_from_ill_id(i))}
-    # Loaded here with what the commands read, once for all rows (run_bulk keeps it loaded).
     found = db.session.scalars(select(Record).where(Record.id.in_(list(pks))).options(
         selectinload(Record.lender), selectinload(Record.candidates), selectinload(Record.fee_groups),
         selectinload(Record.history))).all() if pks else []
@@ -345,7 +345,7 @@ def _outside_mode(actor: User, mode: BulkMode, ill_ids: list[str]) -> tuple[dict
 
 def run_bulk(actor: User, mode: BulkMode, rows: list[dict]) -> BulkOutcome:
     """Run the mode's command on every row, each its own transaction, in the given order."""
-    refused, loaded = _outside_mode(actor, mode, [str(r.get("ill_id", "")).strip() for r in rows])
+    refused, loaded = _screen(actor, mode, [str(r.get("ill_id", "")).strip() for r in rows])
     todo = [r for r in rows if str(r.get("ill_id", "")).strip() not in refused]
     session = db.session()
     expire_on_commit = session.expire_on_commit

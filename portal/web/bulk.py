@@ -16,7 +16,6 @@ from werkzeug.datastructures import MultiDict
 from ..services.access import load_record
 from ..services.bulk import (MAX_ROWS, SLIP_FILTERS, BulkMode, bulk_rows, fee_total, get_mode, rows_for_inputs,
                              run_bulk, scan_many, used_group_indices)
-from ..services.slips import SLIP_KINDS, records_for_slips, render_slips
 from ..workflow.errors import DomainError, Forbidden, NotFound
 from ..workflow.fees import MAX_GROUPS
 from .forms import remap_group_errors
@@ -228,14 +227,22 @@ def pdf_response(pdf: bytes, filename: str) -> Response:
                     headers={"Content-Disposition": f'inline; filename="{filename}"', "Cache-Control": "no-store"})
 
 
+def slips_service():
+    """WeasyPrint takes most of a second to import: loaded when a slip is first printed,
+    not with every app (and every flask command)."""
+    from ..services import slips
+    return slips
+
+
 @bp.get("/bulk/slips/<kind>.pdf")
 def slips_pdf(kind: str):
     """The slips of a bulk run, one PDF, in the order of the rows."""
+    slips = slips_service()
     ids = [i for i in request.args.get("ids", "").split(",") if i.strip()][:MAX_ROWS]
-    if kind not in SLIP_KINDS or not ids:
+    if kind not in slips.SLIP_KINDS or not ids:
         abort(404)
     try:
-        pdf = render_slips(current_user, records_for_slips(current_user, ids), kind)
+        pdf = slips.render_slips(current_user, slips.records_for_slips(current_user, ids), kind)
     except NotFound:
         abort(404)
     except Forbidden:
@@ -246,11 +253,12 @@ def slips_pdf(kind: str):
 @bp.get("/records/<ill_id>/slips/<kind>.pdf")
 def record_slip(ill_id: str, kind: str):
     """One record's slip (the record page's "print slip" link)."""
-    if kind not in SLIP_KINDS:
+    slips = slips_service()
+    if kind not in slips.SLIP_KINDS:
         abort(404)
     try:
         record = load_record(current_user.library_id, ill_id)
-        pdf = render_slips(current_user, [record], kind)
+        pdf = slips.render_slips(current_user, [record], kind)
     except NotFound:
         abort(404)
     except Forbidden:
