@@ -54,13 +54,21 @@ def parse_fees(data: dict, places: int):
     return compute_fees(fees.get("groups"), fees.get("base_fee"), fees.get("postage"), places)
 
 
-def clean_text(data: dict, names: tuple[str, ...], errors: dict, prefix: str = "") -> dict[str, str]:
+def text_limit(model, name: str) -> int:
+    """The column's length (a Text column: MAX_TEXT), so that no database refuses a value."""
+    column = model.__table__.columns.get(name)
+    return getattr(column.type, "length", None) or MAX_TEXT if column is not None else MAX_TEXT
+
+
+def clean_text(data: dict, names: tuple[str, ...], errors: dict, prefix: str = "",
+               model=Record) -> dict[str, str]:
     cleaned = {}
     for name in names:
         if name in data and data[name] is not None:
             value = str(data[name]).strip()
-            if len(value) > MAX_TEXT:
-                errors[prefix + name] = "Is too long."
+            limit = text_limit(model, name)
+            if len(value) > limit:
+                errors[prefix + name] = f"Is too long (at most {limit} characters)."
             cleaned[name] = value
     return cleaned
 
@@ -87,7 +95,7 @@ def resolve_candidates(raw: list, requester: Library, network: str | None) -> tu
             errors[key] = "This library is listed twice."
         seen.add(library.id)
         row = {"library_id": library.id, "library": library}
-        row.update(clean_text(item, CANDIDATE_FIELDS, errors, f"candidates.{index}."))
+        row.update(clean_text(item, CANDIDATE_FIELDS, errors, f"candidates.{index}.", Candidate))
         rows.append(row)
     if not errors:
         network = network or rows[0]["library"].network

@@ -9,6 +9,7 @@ from .errors import ValidationError
 
 MAX_GROUPS = 10
 MAX_AMOUNT = Decimal("9999999999")
+MAX_TOTAL = Decimal("999999999999")  # what the money columns hold (14 digits, 2 decimals)
 
 
 @dataclass(frozen=True)
@@ -98,9 +99,14 @@ def compute_fees(groups: list[dict] | None, base_fee=None, postage=None, places:
         computed.append(FeeGroup(item, quantity, unit_price, unit_price * quantity))
     base = _amount(base_fee, "base_fee", errors, places)
     post = _amount(postage, "postage", errors, places)
+    total = sum((g.charge for g in computed), Decimal(0)) + base + post
+    for index, group in enumerate(computed):
+        if group.charge > MAX_TOTAL:
+            errors.setdefault(f"groups.{index}.quantity", "The subtotal is too large.")
+    if total > MAX_TOTAL and not errors:
+        errors["total"] = "The total is too large."
     if errors:
         raise ValidationError(errors, "Fees are not valid.")
-    total = sum((g.charge for g in computed), Decimal(0)) + base + post
     return Fees(tuple(computed), base, post, total)
 
 

@@ -175,6 +175,10 @@ def test_invalid_new_record_is_422_with_fields(client, world):
          {"candidates"}),
         ({"kind": "copy", "candidates": [{"library": "L1"}, {"library": "O2"}]}, {"candidates.1.library"}),
         ({"kind": "copy", "network": "JANET", "candidates": [{"library": "L1"}]}, {"network"}),
+        # longer than the columns hold: 422, never a database error (PostgreSQL refuses them)
+        ({"kind": "copy", "citation": {"author": "著" * 301, "volume": "9" * 101},
+          "candidates": [{"library": "L1", "call_number": "0" * 101}]},
+         {"author", "volume", "candidates.0.call_number"}),
     ]:
         answer = assert_error(client.post("/api/v1/records", headers=token, json=body), 422, "invalid")
         assert set(answer["fields"]) >= fields, body
@@ -196,6 +200,13 @@ def test_invalid_command_input_is_422_with_fields(client, world):
     answer = assert_error(client.post(url + "SEND", headers=token, json={
         "fees": {"groups": []}, "dates": {"sent": "yesterday", "shipped": "2026-01-01"}}), 422, "invalid")
     assert set(answer["fields"]) == {"dates.sent", "dates.shipped"}
+    # amounts each within bounds whose total overflows the money columns
+    huge = [{"item": f"A{i}", "quantity": 1_000_000, "unit_price": "9999999999"} for i in range(10)]
+    answer = assert_error(client.post(url + "SEND", headers=token, json={"fees": {"groups": huge}}), 422, "invalid")
+    assert set(answer["fields"]) == {f"groups.{i}.quantity" for i in range(10)}
+    bulky = [{"item": f"A{i}", "quantity": 11, "unit_price": "9999999999"} for i in range(10)]
+    answer = assert_error(client.post(url + "SEND", headers=token, json={"fees": {"groups": bulky}}), 422, "invalid")
+    assert set(answer["fields"]) == {"total"}
 
 
 def test_body_that_is_not_a_json_object_is_422(client, world, record):
