@@ -67,11 +67,12 @@ def test_libraries_add_and_set(runner, ctx):
     ("libraries", "add", "FA000002", "--loan-days", "0"),
     ("libraries", "set", "FA000001", "--loan-days", "400"),
     ("libraries", "add", "X" * 21),
+    ("libraries", "set", "FA000001", "--name", "名" * 201),
     ("users", "add", "nobody", "--library", "NOPE", "--password", "long-enough-pw"),
     ("users", "add", "shorty", "--library", "FA000001", "--password", "short"),
     ("users", "add", "alice", "--library", "FA000001", "--password", "long-enough-pw"),
     ("users", "token", "nobody"),
-], ids=["set unknown", "add duplicate", "add bad loan days", "set bad loan days", "code too long",
+], ids=["set unknown", "add duplicate", "add bad loan days", "set bad loan days", "code too long", "name too long",
         "user at unknown library", "short password", "duplicate user", "token unknown user"])
 def test_bad_input_exits_non_zero_with_one_line_and_changes_nothing(runner, ctx, args):
     assert invoke(runner, "libraries", "add", "FA000001", "--name", "Original", "--loan-days", "14").exit_code == 0

@@ -11,6 +11,7 @@ from ..models import ApiToken, CommentTemplate, Library, User
 from ..models.user import ROLES
 from ..workflow.errors import NotFound, ValidationError
 from . import unit_of_work
+from .records import text_limit
 
 LIBRARY_FIELDS = ("name", "address", "email", "phone", "loan_days", "service", "copy_service",
                   "loan_service", "network", "currency", "slip_size")
@@ -37,6 +38,9 @@ def validate_library_fields(values: dict) -> dict:
         errors["name"] = "A name is required."
     if "slip_size" in values and values["slip_size"] not in ("A5", "A4", "label"):
         errors["slip_size"] = "Must be A5, A4 or label."
+    for name in ("name", "address", "email", "phone", "currency"):
+        if name in values and len(str(values[name])) > text_limit(Library, name):
+            errors[name] = f"Is too long (at most {text_limit(Library, name)} characters)."
     if errors:
         raise ValidationError(errors)
     return values
