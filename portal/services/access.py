@@ -50,6 +50,17 @@ def can_see(record: Record, library_id: int) -> bool:
     return any(h.library_id == library_id and h.side == Side.LENDER.value for h in record.history)
 
 
+#: Which side prints which slip: the lender its receipt and shipping slips, the requester return slips.
+PRINTED_BY = {"receipt": Side.LENDER, "shipping": Side.LENDER, "return": Side.REQUESTER}
+
+
+def printable_slips(record: Record, library_id: int) -> list[str]:
+    """The slips this library may print for the record (a return slip only for loans)."""
+    side = side_of(record, library_id)
+    return [kind for kind, printer in PRINTED_BY.items()
+            if printer is side and (kind != "return" or record.kind == "loan")]
+
+
 def load_record(library_id: int, ill_id) -> Record:
     """The record with that ILL ID if the library may see it: NotFound / Forbidden otherwise."""
     pk = Record.pk_from_ill_id(ill_id)

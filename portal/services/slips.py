@@ -30,7 +30,7 @@ from ..workflow.errors import Forbidden, NotFound, ValidationError
 from ..workflow.fees import format_amount
 from ..workflow.machine import Side
 from . import unit_of_work
-from .access import can_see, side_of
+from .access import PRINTED_BY, can_see, side_of
 from .bulk import N_
 
 SLIP_KINDS = ("receipt", "shipping", "return")
@@ -40,7 +40,6 @@ HEADINGS = {
     "return": {"ja": "返送票", "en": "ILL return slip"},
 }
 #: The side that prints each slip: the lender pulls and ships, the requester returns.
-PRINTED_BY = {"receipt": Side.LENDER, "shipping": Side.LENDER, "return": Side.REQUESTER}
 PRINT_REFUSALS = {
     "receipt": N_("Only the lending library prints the receipt slip of %(ill_id)s."),
     "shipping": N_("Only the lending library prints the shipping slip of %(ill_id)s."),

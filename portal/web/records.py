@@ -12,7 +12,7 @@ from werkzeug.datastructures import MultiDict
 
 from ..models import Record
 from ..services import portal_today
-from ..services.access import load_record, side_of
+from ..services.access import load_record, printable_slips, side_of
 from ..services.archive import copy_to_new_request
 from ..services.records import commands_for, create_record, perform_command
 from ..services.worklists import participant_libraries, queue_totals
@@ -112,7 +112,7 @@ def page_context(record: Record, form: CommandForm | None = None, notice: str = 
         "record": record, "side": side, "commands": commands_for(current_user, record), "form": form,
         "notice": notice, "labels": labels, "local_note": record.local_note_for(current_user.library_id),
         "libraries": participant_libraries(record.network) if form and form.candidates is not None else [],
-        "today": portal_today(), **extra,
+        "today": portal_today(), "slips": printable_slips(record, current_user.library_id), **extra,
     }
 
 

@@ -348,3 +348,20 @@ def test_fee_preview_keeps_subtotals_of_valid_rows(world, desk):
     html = desk.post("/fees/preview", data, htmx=True).get_data(as_text=True)
     assert "360" in html[html.index('id="fees-charge-0"'):][:120]
     assert "—" in html[html.index('id="fees-total"'):][:200]
+
+
+@pytest.mark.parametrize("status,kind,code,slips", [
+    ("PROCESSING", "copy", "L1", ["receipt", "shipping"]),
+    ("ON_LOAN", "loan", "R", ["return"]),
+    ("ARRIVED", "copy", "R", []),
+])
+def test_record_page_links_the_slips_its_side_prints(world, desk, status, kind, code, slips):
+    record = world.record(status, kind=kind)
+    desk.as_user(code)
+    html = desk.get(f"/records/{record.ill_id}").get_data(as_text=True)
+    assert re.findall(rf"/records/{record.ill_id}/slips/(\w+)\.pdf", html) == slips
+    for kind_ in slips:
+        pdf = desk.get(f"/records/{record.ill_id}/slips/{kind_}.pdf")
+        assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    page = desk.get(f"/records/{record.ill_id}").get_data(as_text=True)
+    assert page.count("最終印刷") + page.count("last printed") == len(slips)  # each says when it was printed
