@@ -12,7 +12,6 @@ def _iso(value):
 
 def record_to_dict(record: Record, library_id: int, allowed: list[str]) -> dict:
     places = 0 if record.currency in ("JPY", "KRW") else 2
-    codes = {}
 
     def code(library):
         return library.code if library is not None else None

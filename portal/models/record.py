@@ -124,10 +124,6 @@ class Record(db.Model):
         pk = int(text) - ILL_ID_OFFSET
         return pk if pk > 0 else None
 
-    @property
-    def status_enum(self) -> Status:
-        return Status(self.status)
-
     # -- history ------------------------------------------------------------
     def last_transition(self) -> HistoryEntry | None:
         """The latest command that moved (or could move) the status."""

@@ -28,7 +28,6 @@ from ..models import Candidate, Record, User
 from ..models.types import utcnow
 from ..workflow.errors import Forbidden, NotFound, ValidationError
 from ..workflow.fees import format_amount
-from ..workflow.machine import Side
 from . import unit_of_work
 from .access import PRINTED_BY, can_see, side_of
 from .bulk import N_

@@ -3,14 +3,14 @@ participant directory and the extra search fields. Nothing here writes."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timezone
+from datetime import date
 
 from sqlalchemy import func, or_, select
 
 from ..extensions import db
 from ..models import HistoryEntry, Library, LocalNote, Record, User
 from ..workflow.machine import Side
-from ..workflow.statuses import Queue, Status
+from ..workflow.statuses import Queue, Status, statuses_in_queue
 from . import portal_zone
 from .search import SearchFilters, search_query, status_counts
 
@@ -25,13 +25,12 @@ SORTS = {
 
 def queue_statuses(side: Side) -> list[Status]:
     """Statuses in this side's own queue: it acts next."""
-    return [s for s in Status if s.queue.value == side.value]
+    return statuses_in_queue(Queue(side.value))
 
 
 def waiting_statuses(side: Side) -> list[Status]:
     """Active statuses where this side waits on the partner."""
-    other = Queue.LENDER if side is Side.REQUESTER else Queue.REQUESTER
-    statuses = [s for s in Status if s.queue is other]
+    statuses = statuses_in_queue(Queue.LENDER if side is Side.REQUESTER else Queue.REQUESTER)
     if side is Side.LENDER:  # a record in preparation has no lender yet
         statuses.remove(Status.PREPARING)
     return statuses
@@ -126,8 +125,5 @@ def library_users(library_id: int | None = None) -> list[User]:
 
 def age_in_days(record: Record, today: date) -> int:
     """Days since the record last changed (in the portal's calendar)."""
-    updated = record.updated_at
-    if updated.tzinfo is None:  # SQLite returns naive UTC
-        updated = updated.replace(tzinfo=timezone.utc)
-    return max(0, (today - updated.astimezone(portal_zone()).date()).days)
+    return max(0, (today - record.updated_at.astimezone(portal_zone()).date()).days)
 

@@ -20,7 +20,7 @@ from transitions import EventData, Machine
 
 from .errors import CommandNotAllowed, ValidationError
 from .fees import Fees
-from .statuses import FINAL_STATUSES, Queue, Status
+from .statuses import FINAL_STATUSES, Status
 
 S = Status
 
@@ -441,10 +441,6 @@ def fire(record, ctx: CommandContext):
     for note in ctx.system_notes:
         record.add_system_note(note, record.status)
     return entry
-
-
-def queue_of(status: str) -> Queue:
-    return Status(status).queue
 
 
 def mermaid_graph() -> str:
