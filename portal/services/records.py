@@ -135,9 +135,9 @@ def create_record(actor: User, data: dict, order_now: bool = False) -> Record:
     if errors:
         raise ValidationError(errors)
     with unit_of_work():
+        fields["requester_staff"] = fields.get("requester_staff") or actor.username
         record = Record(kind=kind, network=network, requester=actor.library,
-                        requester_address=actor.library.address, requester_staff=actor.username, **fields)
-        record.requester_staff = fields.get("requester_staff") or actor.username
+                        requester_address=actor.library.address, **fields)
         record.candidates = [Candidate(position=i, **row) for i, row in enumerate(candidates)]
         db.session.add(record)
         db.session.flush()

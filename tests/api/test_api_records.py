@@ -5,6 +5,8 @@ from datetime import datetime
 
 import pytest
 
+from portal.extensions import db
+from portal.models import Record
 from portal.services import portal_today
 
 
@@ -112,6 +114,13 @@ def test_create_and_work_a_request_through_the_api(api):
     assert_record_shape(r.get(f"/records/{ill_id}").json)
     assert_record_shape(l1.get(f"/records/{ill_id}").json)
 
+
+
+def test_create_keeps_the_requesting_staff_given(api):
+    """OSTAF given on creation is stored (it used to collide with the default: a 500)."""
+    created = api("R").post("/records", {**NEW_REQUEST, "requester_staff": "山田"})
+    assert created.status_code == 201, created.json
+    assert db.session.get(Record, Record.pk_from_ill_id(created.json["ill_id"])).requester_staff == "山田"
 
 def test_amounts_keep_cents_for_a_usd_lender(api, world):
     record = world.record("PROCESSING", requester="O1", candidates=("O2",))
