@@ -8,7 +8,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import Candidate, Library, LocalNote, Record
+from ..models import Candidate, HistoryEntry, Library, LocalNote, Record
 from ..workflow.machine import Side
 from ..workflow.statuses import FINAL_STATUSES, Status
 from .access import visible_to
@@ -18,7 +18,11 @@ SORTS = {
     "oldest": Record.updated_at.asc(),
     "ill_id": Record.id.desc(),
     "title": Record.title.asc(),
+    "ordered": Record.ordered_on.desc(),
 }
+# What a whole record reads (its JSON, its allowed commands): one query per relation, not per record.
+WHOLE_RECORD = (selectinload(Record.candidates).selectinload(Candidate.library), selectinload(Record.fee_groups),
+                selectinload(Record.history).selectinload(HistoryEntry.library), selectinload(Record.local_notes))
 
 
 @dataclass
@@ -96,16 +100,21 @@ def search_query(library_id: int, filters: SearchFilters):
     return query
 
 
-def search_records(library_id: int, filters: SearchFilters, page: int = 1, per_page: int = 50,
-                   sort: str = "updated") -> tuple[list[Record], int]:
-    query = search_query(library_id, filters)
+def page_of(query, page: int, per_page: int, sort: str, *options) -> tuple[list[Record], int]:
+    """One page of a record query in the chosen order (with both parties loaded), and the query's total."""
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     rows = db.session.scalars(
         query.order_by(SORTS.get(sort, SORTS["updated"]), Record.id.desc())
-        .options(selectinload(Record.requester), selectinload(Record.lender))
+        .options(selectinload(Record.requester), selectinload(Record.lender), *options)
         .limit(per_page).offset((max(page, 1) - 1) * per_page)
     ).all()
-    return list(rows), total
+    return list(rows), total or 0
+
+
+def search_records(library_id: int, filters: SearchFilters, page: int = 1, per_page: int = 50,
+                   sort: str = "updated") -> tuple[list[Record], int]:
+    """Whole records (the API's list), one page."""
+    return page_of(search_query(library_id, filters), page, per_page, sort, *WHOLE_RECORD)
 
 
 def status_counts(library_id: int, side: Side, kind: str | None = None) -> dict[str, int]:

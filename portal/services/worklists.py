@@ -12,15 +12,7 @@ from ..models import HistoryEntry, Library, LocalNote, Record, User
 from ..workflow.machine import Side
 from ..workflow.statuses import Queue, Status, statuses_in_queue
 from . import portal_zone
-from .search import SearchFilters, search_query, status_counts
-
-SORTS = {
-    "updated": (Record.updated_at.desc(),),
-    "oldest": (Record.updated_at.asc(),),
-    "ill_id": (Record.id.desc(),),
-    "title": (Record.title.asc(),),
-    "ordered": (Record.ordered_on.desc(),),
-}
+from .search import SearchFilters, page_of, search_query, status_counts
 
 
 def queue_statuses(side: Side) -> list[Status]:
@@ -70,12 +62,9 @@ def last_actions(record_ids: list[int]) -> dict[int, HistoryEntry]:
 
 
 def _page(query, page: int, per_page: int, sort: str) -> Page:
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     page = max(1, page)
-    rows = list(db.session.scalars(
-        query.order_by(*SORTS.get(sort, SORTS["updated"]), Record.id.desc())
-        .limit(per_page).offset((page - 1) * per_page)))
-    return Page(rows, total or 0, page, per_page, last_actions([r.id for r in rows]))
+    rows, total = page_of(query, page, per_page, sort)
+    return Page(rows, total, page, per_page, last_actions([r.id for r in rows]))
 
 
 def worklist(library_id: int, side: Side, statuses: list[str], kind: str | None = None,

@@ -8,9 +8,9 @@ from flask_login import current_user, login_required
 
 from ..services import portal_today
 from ..services.access import load_record
-from ..services.search import SearchFilters, status_counts
-from ..services.worklists import (SORTS, SearchForm, participant_libraries, queue_statuses, search_page,
-                                  waiting_statuses, worklist)
+from ..services.search import SORTS, SearchFilters, status_counts
+from ..services.worklists import (SearchForm, participant_libraries, queue_statuses, search_page, waiting_statuses,
+                                  worklist)
 from ..workflow.errors import DomainError
 from ..workflow.machine import Side
 from ..workflow.statuses import Status
@@ -47,11 +47,12 @@ def worklists():
     library_id = current_user.library_id
     counts = status_counts(library_id, side, kind)
     other_side = Side.REQUESTER if side is Side.LENDER else Side.LENDER
+    other_counts = status_counts(library_id, other_side, kind)
     context = {
         "side": side, "kind": kind or "", "tab": tab, "sort": _sort(), "mine": mine, "waiting": waiting,
         "counts": counts, "mine_total": sum(counts[s.value] for s in mine),
         "waiting_total": sum(counts[s.value] for s in waiting),
-        "other_total": sum(status_counts(library_id, other_side, kind)[s.value] for s in queue_statuses(other_side)),
+        "other_total": sum(other_counts[s.value] for s in queue_statuses(other_side)),
         "page": worklist(library_id, side, statuses, kind, _sort(), _page_number(),
                          current_app.config["PAGE_SIZE"]),
         "today": portal_today(),
