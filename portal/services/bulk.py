@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 from ..extensions import db
 from ..models import Record, User
 from ..workflow.errors import CommandNotAllowed, NotFound, ValidationError
-from ..workflow.fees import Fees, compute_fees
+from ..workflow.fees import Fees, compute_fees, plain_amount, used_group_indices
 from ..workflow.machine import Side
 from ..workflow.statuses import Status
 from . import portal_today
@@ -118,14 +118,6 @@ class BulkRow:
         return self.record.ill_id
 
 
-def _plain(amount) -> str:
-    """A stored amount as the user would type it: 30, not 30.00."""
-    if amount is None:
-        return ""
-    text = str(amount)
-    return text[:-3] if text.endswith(".00") else text
-
-
 def default_inputs(actor: User, mode: BulkMode, record: Record, today: date | None = None) -> dict:
     """The row's starting inputs: fee defaults (会計情報初期値) and SDATE / DDATE for SEND."""
     inputs: dict = {"ill_id": record.ill_id}
@@ -134,22 +126,17 @@ def default_inputs(actor: User, mode: BulkMode, record: Record, today: date | No
     library = actor.library
     default = library.fee_default(record.kind)
     groups = [{"item": str(g.get("item") or ""), "quantity": str(g.get("quantity") or ""),
-               "unit_price": _plain(g.get("unit_price"))} for g in (default.groups if default else [])]
+               "unit_price": plain_amount(g.get("unit_price"))} for g in (default.groups if default else [])]
     inputs["fees"] = {
         "groups": groups or [{"item": "", "quantity": "", "unit_price": ""}],
-        "base_fee": _plain(default.base_fee) if default else "",
-        "postage": _plain(default.postage) if default else "",
+        "base_fee": plain_amount(default.base_fee) if default else "",
+        "postage": plain_amount(default.postage) if default else "",
     }
     sent = today or portal_today()
     inputs["dates"] = {"sent": sent.isoformat()}
     if record.kind == "loan":
         inputs["dates"]["due"] = (sent + timedelta(days=library.loan_days)).isoformat()
     return inputs
-
-
-def used_group_indices(groups: list[dict]) -> list[int]:
-    """Fee rows left completely empty are not fee groups: the indices of the others."""
-    return [i for i, g in enumerate(groups or []) if any(str(v or "").strip() for v in g.values())]
 
 
 def used_groups(groups: list[dict]) -> list[dict]:

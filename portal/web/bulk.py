@@ -15,10 +15,10 @@ from werkzeug.datastructures import MultiDict
 
 from ..services.access import load_record
 from ..services.bulk import (MAX_ROWS, SLIP_FILTERS, BulkMode, bulk_rows, fee_total, get_mode, rows_for_inputs,
-                             run_bulk, scan_many, used_group_indices)
+                             run_bulk, scan_many)
 from ..workflow.errors import DomainError, Forbidden, NotFound
-from ..workflow.fees import MAX_GROUPS
-from .forms import remap_group_errors
+from ..workflow.fees import MAX_GROUPS, used_group_indices
+from .forms import remap_row_errors
 from .htmx import fragment, is_htmx, render
 from .i18n import error_message, translate_message
 
@@ -100,7 +100,7 @@ def row_messages(rows) -> None:
             row.message = translate_message(row.message, row.message_params)
         groups = (row.inputs.get("fees") or {}).get("groups") or []
         row.errors = {key: translate_message(text)
-                      for key, text in remap_group_errors(row.errors, used_group_indices(groups)).items()}
+                      for key, text in remap_row_errors(row.errors, used_group_indices(groups)).items()}
 
 
 def field_label(key: str) -> str:

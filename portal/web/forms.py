@@ -14,7 +14,7 @@ from werkzeug.datastructures import MultiDict
 from ..models import Record
 from ..models.record import CITATION_FIELDS, LENDER_EDITABLE, REQUESTER_EDITABLE, TERMS_FIELDS
 from ..workflow.errors import ValidationError
-from ..workflow.fees import MAX_GROUPS, Fees, compute_fees
+from ..workflow.fees import MAX_GROUPS, Fees, compute_fees, plain_amount, used_group_indices
 from ..workflow.machine import Side
 from .i18n import field_errors
 
@@ -56,8 +56,9 @@ class FeeEditor:
     @classmethod
     def from_saved(cls, groups, base_fee, postage, prefix: str = "fees") -> FeeEditor:
         rows = [{"item": str(g.get("item", "")), "quantity": str(g.get("quantity", "")),
-                 "unit_price": _plain(g.get("unit_price"))} for g in groups or []]
-        return cls(prefix=prefix, groups=rows or [_blank_group()], base_fee=_plain(base_fee), postage=_plain(postage))
+                 "unit_price": plain_amount(g.get("unit_price"))} for g in groups or []]
+        return cls(prefix=prefix, groups=rows or [_blank_group()], base_fee=plain_amount(base_fee),
+                   postage=plain_amount(postage))
 
     @classmethod
     def for_record(cls, record: Record, library, prefix: str = "fees") -> FeeEditor:
@@ -70,23 +71,27 @@ class FeeEditor:
             return cls.from_saved(default.groups, default.base_fee, default.postage, prefix)
         return cls(prefix=prefix, groups=[_blank_group()])
 
+    @property
+    def used_indices(self) -> list[int]:
+        """Rows the user left completely empty are not fee groups: the indices of the others."""
+        return used_group_indices(self.groups)
+
     def used_groups(self) -> list[dict]:
-        """Rows the user left completely empty are not fee groups."""
-        return [g for g in self.groups if any(str(v).strip() for v in g.values())]
+        return [self.groups[i] for i in self.used_indices]
 
     def as_data(self) -> dict:
         return {"groups": self.used_groups(), "base_fee": self.base_fee, "postage": self.postage}
 
     def compute(self, places: int) -> FeeEditor:
         """Fill `fees` or `errors` (keys like groups.2.unit_price, against `groups`)."""
-        used = [i for i, g in enumerate(self.groups) if any(str(v).strip() for v in g.values())]
+        used = self.used_indices
         self.row_charges = {}
         try:
             self.fees = compute_fees([self.groups[i] for i in used], self.base_fee, self.postage, places)
             self.errors = {}
         except ValidationError as error:
             self.fees = None
-            self.errors = remap_group_errors(field_errors(error), used)
+            self.errors = remap_row_errors(field_errors(error), used)
             # Rows that are fine on their own still show their subtotal.
             for index in used:
                 try:
@@ -99,7 +104,7 @@ class FeeEditor:
         """The computed subtotal of row `index` of the editor, if it is a used row."""
         if self.fees is None:
             return self.row_charges.get(index)
-        used = [i for i, g in enumerate(self.groups) if any(str(v).strip() for v in g.values())]
+        used = self.used_indices
         if index not in used:
             return None
         return self.fees.groups[used.index(index)].charge
@@ -126,12 +131,12 @@ class FeeEditor:
         return len(self.groups) < MAX_GROUPS
 
 
-def remap_group_errors(errors: dict[str, str], used: list[int]) -> dict[str, str]:
-    """Service keys count only the used rows; the form counts every row."""
+def remap_row_errors(errors: dict[str, str], used: list[int], rows: str = "groups") -> dict[str, str]:
+    """Service keys (groups.N…, candidates.N…) count only the used rows; the form counts every row."""
     remapped = {}
     for key, message in errors.items():
         parts = key.split(".")
-        if len(parts) >= 2 and parts[0] == "groups" and parts[1].isdigit() and int(parts[1]) < len(used):
+        if len(parts) >= 2 and parts[0] == rows and parts[1].isdigit() and int(parts[1]) < len(used):
             parts[1] = str(used[int(parts[1])])
         remapped[".".join(parts)] = message
     return remapped
@@ -143,13 +148,6 @@ def _blank_group() -> dict:
 
 def _at(values: list, index: int) -> str:
     return values[index].strip() if index < len(values) else ""
-
-
-def _plain(amount) -> str:
-    if amount is None or amount == "":
-        return ""
-    text = str(amount)
-    return text[:-3] if text.endswith(".00") else text
 
 
 # -- command forms ---------------------------------------------------------------
@@ -231,16 +229,6 @@ def candidate_rows(form: MultiDict) -> list[dict]:
 def used_candidates(rows: list[dict]) -> tuple[list[dict], list[int]]:
     used = [i for i, row in enumerate(rows) if row["library"]]
     return [rows[i] for i in used], used
-
-
-def remap_candidate_errors(errors: dict[str, str], used: list[int]) -> dict[str, str]:
-    remapped = {}
-    for key, message in errors.items():
-        parts = key.split(".")
-        if len(parts) >= 2 and parts[0] == "candidates" and parts[1].isdigit() and int(parts[1]) < len(used):
-            parts[1] = str(used[int(parts[1])])
-        remapped[".".join(parts)] = message
-    return remapped
 
 
 def pad_candidates(rows: list[dict]) -> list[dict]:

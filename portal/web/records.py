@@ -21,7 +21,7 @@ from ..workflow.machine import COMMANDS, Side
 from . import labels
 from .forms import (COMMENT_REQUIRED, CommandForm, FeeEditor, candidate_rows, comment_with_template, date_inputs,
                     editable_fields, new_request_data, new_request_errors, new_request_values, pad_candidates,
-                    record_candidates, remap_candidate_errors, remap_group_errors, used_candidates)
+                    record_candidates, remap_row_errors, used_candidates)
 from .htmx import fragment, is_htmx, render
 from .i18n import error_message, field_errors, status_label
 
@@ -98,8 +98,7 @@ def command_data(form: CommandForm, posted: MultiDict) -> dict:
     if form.fee_editor is not None and form.fee_editor.enabled:
         data["fees"] = form.fee_editor.as_data()
     if form.command == "SAVE":
-        record_fields = {name: value for name, value in form.save_fields.items()}
-        data["fields"] = record_fields
+        data["fields"] = dict(form.save_fields)
         data["local_note"] = form.local_note
         if form.candidates is not None:
             data["candidates"], _used = used_candidates(form.candidates)
@@ -157,10 +156,10 @@ def run_command(ill_id: str, command: str):
     except ValidationError as error:
         form.errors = field_errors(error)
         if form.fee_editor is not None:
-            form.errors = remap_group_errors(form.errors, _used_rows(form.fee_editor))
+            form.errors = remap_row_errors(form.errors, form.fee_editor.used_indices)
         if form.candidates is not None:
             _rows, used = used_candidates(form.candidates)
-            form.errors = remap_candidate_errors(form.errors, used)
+            form.errors = remap_row_errors(form.errors, used, "candidates")
         form.message = error_message(error)
         return render(SHOW, "command_form", status=422, **page_context(record, form))
     except (Conflict, CommandNotAllowed) as error:
@@ -182,10 +181,6 @@ def run_command(ill_id: str, command: str):
     response.headers["HX-Reswap"] = "outerHTML"
     response.headers["HX-Trigger"] = "records-changed"
     return response
-
-
-def _used_rows(editor: FeeEditor) -> list[int]:
-    return [i for i, g in enumerate(editor.groups) if any(str(v).strip() for v in g.values())]
 
 
 @bp.post("/fees/preview")
@@ -228,7 +223,7 @@ def new():
     try:
         record = create_record(current_user, new_request_data(values, used), order_now=order_now)
     except DomainError as error:
-        errors = remap_candidate_errors(new_request_errors(field_errors(error)), indices)
+        errors = remap_row_errors(new_request_errors(field_errors(error)), indices, "candidates")
         if not used and "candidates" not in errors:
             errors["candidates"] = _("At least one lender candidate is required.")
         return render("records/new.html", "form", status=422, values=values, candidates=pad_candidates(rows),

@@ -110,6 +110,19 @@ def compute_fees(groups: list[dict] | None, base_fee=None, postage=None, places:
     return Fees(tuple(computed), base, post, total)
 
 
+def used_group_indices(groups: list[dict] | None) -> list[int]:
+    """Fee rows left completely empty are not fee groups: the indices of the others."""
+    return [i for i, g in enumerate(groups or []) if any(str(v or "").strip() for v in g.values())]
+
+
+def plain_amount(amount) -> str:
+    """A stored amount as the user would type it: 30, not 30.00."""
+    if amount is None:
+        return ""
+    text = str(amount)
+    return text[:-3] if text.endswith(".00") else text
+
+
 def format_amount(amount: Decimal | None, places: int = 0) -> str | None:
     if amount is None:
         return None
