@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..models import Record
-from ..workflow.fees import format_amount
+from ..workflow.fees import currency_places, format_amount
 from ..workflow.statuses import Status
 
 
@@ -11,7 +11,7 @@ def _iso(value):
 
 
 def record_to_dict(record: Record, library_id: int, allowed: list[str]) -> dict:
-    places = 0 if record.currency in ("JPY", "KRW") else 2
+    places = currency_places(record.currency)
 
     def code(library):
         return library.code if library is not None else None

@@ -7,6 +7,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from ..workflow.fees import currency_places
 from .types import Money
 
 
@@ -34,7 +35,7 @@ class Library(db.Model):
 
     @property
     def currency_places(self) -> int:
-        return 0 if self.currency in ("JPY", "KRW") else 2
+        return currency_places(self.currency)
 
     def offers(self, kind: str) -> bool:
         return self.service and (self.copy_service if kind == "copy" else self.loan_service)

@@ -27,7 +27,7 @@ from ..extensions import db
 from ..models import Candidate, Record, User
 from ..models.types import utcnow
 from ..workflow.errors import Forbidden, NotFound, ValidationError
-from ..workflow.fees import format_amount
+from ..workflow.fees import currency_places, format_amount
 from . import unit_of_work
 from .access import PRINTED_BY, can_see, side_of
 from .bulk import N_
@@ -174,7 +174,7 @@ def clip(text: str | None, limit: int) -> str:
 
 
 def money(amount: Decimal | None, currency: str) -> str:
-    places = 0 if currency in ("JPY", "KRW") else 2
+    places = currency_places(currency)
     if amount is None:
         return "—"
     value = Decimal(format_amount(amount, places))

@@ -110,6 +110,11 @@ def compute_fees(groups: list[dict] | None, base_fee=None, postage=None, places:
     return Fees(tuple(computed), base, post, total)
 
 
+def currency_places(currency: str) -> int:
+    """Decimal places of amounts in a currency: none for yen and won."""
+    return 0 if currency in ("JPY", "KRW") else 2
+
+
 def used_group_indices(groups: list[dict] | None) -> list[int]:
     """Fee rows left completely empty are not fee groups: the indices of the others."""
     return [i for i, g in enumerate(groups or []) if any(str(v or "").strip() for v in g.values())]
