@@ -13,13 +13,11 @@ from werkzeug.datastructures import MultiDict
 
 from ..models import Record
 from ..models.record import CITATION_FIELDS, LENDER_EDITABLE, REQUESTER_EDITABLE, TERMS_FIELDS
+from ..services.records import MAX_CANDIDATES
 from ..workflow.errors import ValidationError
 from ..workflow.fees import MAX_GROUPS, Fees, compute_fees, plain_amount, used_group_indices
 from ..workflow.machine import Side
 from .i18n import field_errors
-
-MAX_CANDIDATES = 5
-COMMENT_REQUIRED = {"ANSWER", "RENEW", "CLAIM", "INQUIRE", "PARDON"}
 
 
 # -- fee editor ----------------------------------------------------------------

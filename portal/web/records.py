@@ -17,9 +17,9 @@ from ..services.archive import copy_to_new_request
 from ..services.records import commands_for, create_record, perform_command
 from ..services.worklists import participant_libraries, queue_totals
 from ..workflow.errors import CommandNotAllowed, Conflict, DomainError, Forbidden, NotFound, ValidationError
-from ..workflow.machine import COMMANDS, Side
+from ..workflow.machine import COMMANDS, COMMENT_REQUIRED, Side
 from . import labels
-from .forms import (COMMENT_REQUIRED, CommandForm, FeeEditor, candidate_rows, comment_with_template, date_inputs,
+from .forms import (CommandForm, FeeEditor, candidate_rows, comment_with_template, date_inputs,
                     editable_fields, new_request_data, new_request_errors, new_request_values, pad_candidates,
                     record_candidates, remap_row_errors, used_candidates)
 from .htmx import fragment, is_htmx, render

@@ -362,6 +362,8 @@ RULES: list[Rule] = [
 ]
 
 COMMANDS = sorted({rule.command for rule in RULES})
+#: Commands refused without a comment: their forms mark the comment required.
+COMMENT_REQUIRED = frozenset(rule.command for rule in RULES if comment in rule.effects)
 SIDE_CONDITION = {REQ: by_requester, LEN: by_lender}
 
 
