@@ -4,11 +4,8 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import Blueprint, g, jsonify, request
-from sqlalchemy import select
 
-from ..extensions import db
-from ..models import ApiToken
-from ..models.user import hash_token
+from ..services.users import user_for_token
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -25,12 +22,10 @@ def token_required(view):
     def wrapper(*args, **kwargs):
         header = request.headers.get("Authorization", "")
         scheme, _, secret = header.partition(" ")
-        token = None
-        if scheme.lower() == "bearer" and secret.strip():
-            token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(secret.strip())))
-        if token is None or token.revoked_at is not None or not token.user.active:
+        user = user_for_token(secret.strip()) if scheme.lower() == "bearer" and secret.strip() else None
+        if user is None:
             return error_response(401, "unauthorized", "A valid API token is required (Authorization: Bearer TOKEN).")
-        g.api_user = token.user
+        g.api_user = user
         return view(*args, **kwargs)
 
     return wrapper
