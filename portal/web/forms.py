@@ -64,10 +64,14 @@ class FeeEditor:
         if record.total is not None:
             groups = [g.as_dict() for g in record.fee_groups]
             return cls.from_saved(groups, record.base_fee, record.postage, prefix)
-        default = library.fee_default(record.kind)
-        if default is not None:
-            return cls.from_saved(default.groups, default.base_fee, default.postage, prefix)
-        return cls(prefix=prefix, groups=[_blank_group()])
+        return cls.for_default(library.fee_default(record.kind), prefix)
+
+    @classmethod
+    def for_default(cls, default, prefix: str = "fees") -> FeeEditor:
+        """A library's fee defaults (会計情報初期値) for one kind, or one blank row."""
+        if default is None:
+            return cls(prefix=prefix, groups=[_blank_group()])
+        return cls.from_saved(default.groups, default.base_fee, default.postage, prefix)
 
     @property
     def used_indices(self) -> list[int]:

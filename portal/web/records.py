@@ -121,13 +121,18 @@ def show(ill_id: str):
     return render(SHOW, "record", **page_context(record))
 
 
-@bp.get("/records/<ill_id>/commands/<command>")
-def command_form(ill_id: str, command: str):
+def load_for_command(ill_id: str, command: str) -> tuple[Record, str, Side | None]:
+    """The record (404 / 403), the command's name (404 if there is none) and the caller's side."""
     record = load(ill_id)
     command = command.upper()
     if command not in COMMANDS:
         abort(404)
-    side = side_of(record, current_user.library_id)
+    return record, command, side_of(record, current_user.library_id)
+
+
+@bp.get("/records/<ill_id>/commands/<command>")
+def command_form(ill_id: str, command: str):
+    record, command, side = load_for_command(ill_id, command)
     if side is None or command not in commands_for(current_user, record):
         message = _("%(command)s is not possible now: the record is in status %(status)s.",
                     command=command, status=status_label(record.status))
@@ -138,11 +143,7 @@ def command_form(ill_id: str, command: str):
 
 @bp.post("/records/<ill_id>/commands/<command>")
 def run_command(ill_id: str, command: str):
-    record = load(ill_id)
-    command = command.upper()
-    if command not in COMMANDS:
-        abort(404)
-    side = side_of(record, current_user.library_id)
+    record, command, side = load_for_command(ill_id, command)
     if side is None:
         abort(403)
     form = build_form(record, command, side, request.form)

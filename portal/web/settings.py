@@ -49,10 +49,8 @@ def fee_editors(posted_kind: str | None = None, posted: FeeEditor | None = None)
         if kind == posted_kind and posted is not None:
             editors[kind] = posted
             continue
-        default = library.fee_default(kind)
-        editor = (FeeEditor.from_saved(default.groups, default.base_fee, default.postage, prefix=f"default-{kind}")
-                  if default else FeeEditor(prefix=f"default-{kind}", groups=[{"item": "", "quantity": "", "unit_price": ""}]))
-        editors[kind] = editor.compute(library.currency_places)
+        editors[kind] = FeeEditor.for_default(library.fee_default(kind), f"default-{kind}").compute(
+            library.currency_places)
     return editors
 
 
