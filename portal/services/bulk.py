@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Record, User
-from ..workflow.errors import CommandNotAllowed, NotFound, ValidationError
+from ..workflow.errors import CommandNotAllowed, N_, NotFound, ValidationError
 from ..workflow.fees import Fees, compute_fees, plain_amount, used_group_indices
 from ..workflow.machine import Side
 from ..workflow.statuses import Status
@@ -26,11 +26,6 @@ from .records import BulkResult, bulk_command
 from .search import SearchFilters, search_query
 
 S = Status
-
-
-def N_(message: str) -> str:
-    """Marks an English message template for the catalogues (pybabel -k N_); the web translates it."""
-    return message
 
 
 MAX_ROWS = 500  # a bulk page lists at most this many records, oldest first

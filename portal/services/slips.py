@@ -26,11 +26,10 @@ from weasyprint.text.fonts import FontConfiguration
 from ..extensions import db
 from ..models import Candidate, Record, User
 from ..models.types import utcnow
-from ..workflow.errors import Forbidden, NotFound, ValidationError
+from ..workflow.errors import Forbidden, N_, NotFound, ValidationError
 from ..workflow.fees import currency_places, format_amount
 from . import unit_of_work
 from .access import PRINTED_BY, can_see, side_of
-from .bulk import N_
 
 SLIP_KINDS = ("receipt", "shipping", "return")
 HEADINGS = {

@@ -5,6 +5,11 @@ translate the template (gettext) before filling it in.
 """
 
 
+def N_(message: str) -> str:
+    """Marks an English message template for the catalogues (pybabel -k N_); the web translates it."""
+    return message
+
+
 class DomainError(Exception):
     code = "error"
 
