@@ -15,6 +15,7 @@ from .records import text_limit
 
 LIBRARY_FIELDS = ("name", "address", "email", "phone", "loan_days", "service", "copy_service",
                   "loan_service", "network", "currency", "slip_size")
+SLIP_SIZES = ("A5", "A4", "label")  # the page sizes services.slips lays out
 
 # Comment templates the seed manual gives (Japanese with English).
 DEFAULT_TEMPLATES: dict[str, list[str]] = {
@@ -36,7 +37,7 @@ def validate_library_fields(values: dict) -> dict:
         errors["network"] = "Must be NII or OCLC."
     if "name" in values and not str(values["name"]).strip():
         errors["name"] = "A name is required."
-    if "slip_size" in values and values["slip_size"] not in ("A5", "A4", "label"):
+    if "slip_size" in values and values["slip_size"] not in SLIP_SIZES:
         errors["slip_size"] = "Must be A5, A4 or label."
     for name in ("name", "address", "email", "phone", "currency"):
         if name in values and len(str(values[name])) > text_limit(Library, name):

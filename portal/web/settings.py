@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..models.user import ROLES
-from ..services.admin import add_library, add_user, issue_token, revoke_token, update_library
+from ..services.admin import SLIP_SIZES, add_library, add_user, issue_token, revoke_token, update_library
 from ..services.settings import (add_template, delete_template, move_template, save_fee_default,
                                  templates_by_command, update_template)
 from ..services.worklists import library_users, participant_libraries
@@ -19,7 +19,6 @@ from .i18n import error_message, field_errors
 
 bp = Blueprint("settings", __name__)
 
-SLIP_SIZES = ("A5", "A4", "label")
 LIBRARY_TEXT = ("address", "email", "phone")
 LIBRARY_FLAGS = ("service", "copy_service", "loan_service")
 
