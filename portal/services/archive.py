@@ -8,7 +8,7 @@ from sqlalchemy import update
 from ..models import Record, User
 from ..models.record import CITATION_FIELDS, CLIENT_FIELDS, TERMS_FIELDS
 from ..workflow.errors import Forbidden
-from ..workflow.statuses import FINAL_STATUSES
+from ..workflow.statuses import FINAL_STATUSES, Status
 from . import unit_of_work
 from .records import create_record
 
@@ -24,6 +24,11 @@ def archive_old_records(days: int, now: datetime | None = None) -> int:
             .values(archived=True, version=Record.version + 1)
         )
     return result.rowcount
+
+
+def offers_copy(record: Record, library_id: int) -> bool:
+    """Whether the record page offers "copy to new request": the requester's finished or archived requests."""
+    return record.requester_id == library_id and (record.archived or Status(record.status).is_final)
 
 
 def copy_to_new_request(actor: User, record: Record) -> Record:

@@ -65,6 +65,7 @@ def error_page(error: HTTPException | None) -> str:
 
 
 def register_template_helpers(app: Flask) -> None:
+    from ..services.archive import offers_copy
     from ..services.worklists import age_in_days, queue_totals
     from ..workflow.statuses import Status
 
@@ -91,6 +92,6 @@ def register_template_helpers(app: Flask) -> None:
     # Globals, not a context processor, so that imported macros see them too.
     app.jinja_env.globals.update(
         current_language=i18n.language, nav_extra_links=nav_extra_links, status_label=i18n.status_label,
-        queue_of=queue_of, is_final=lambda code: queue_of(code) == "final", age_in_days=age_in_days,
+        queue_of=queue_of, offers_copy=offers_copy, age_in_days=age_in_days,
         my_queue_totals=lambda: queue_totals(current_user.library_id) if current_user.is_authenticated else None,
     )
