@@ -57,7 +57,8 @@ def parse_fees(data: dict, places: int):
 def text_limit(model, name: str) -> int:
     """The column's length (a Text column: MAX_TEXT), so that no database refuses a value."""
     column = model.__table__.columns.get(name)
-    return getattr(column.type, "length", None) or MAX_TEXT if column is not None else MAX_TEXT
+    length = getattr(column.type, "length", None) if column is not None else None
+    return length or MAX_TEXT
 
 
 def clean_text(data: dict, names: tuple[str, ...], errors: dict, prefix: str = "",
