@@ -64,11 +64,13 @@ def build_form(record: Record, command: str, side: Side, posted: MultiDict | Non
                        inquiry_warning=command == "INQUIRE", version=str(record.version),
                        templates=[t for t in library.templates if t.command == command])
     form.dates = date_inputs(record, command, side, portal_today(), date_labels())
-    if command in ("SEND", "INQUIRE") and side is Side.LENDER:
+    if command in ("SEND", "INQUIRE", "SAVE") and side is Side.LENDER:
         form.fee_editor = FeeEditor.for_record(record, library).compute(library.currency_places)
-        form.fees_optional = command == "INQUIRE"
+        # INQUIRE and SAVE store fees only when asked to (SAVE: ticked already if the record has fees),
+        # so saving a note never turns the fee defaults into the record's fees.
+        form.fees_optional = command in ("INQUIRE", "SAVE")
         if form.fees_optional:
-            form.fee_editor.enabled = False
+            form.fee_editor.enabled = command == "SAVE" and record.total is not None
     if command == "SAVE":
         form.save_fields = {name: getattr(record, name) or "" for name in editable_fields(side)}
         form.local_note = record.local_note_for(current_user.library_id)
@@ -82,6 +84,8 @@ def build_form(record: Record, command: str, side: Side, posted: MultiDict | Non
         date_input.value = posted.get(f"date_{date_input.key}", "").strip()
     if form.fee_editor is not None:
         form.fee_editor = FeeEditor.from_form(posted)
+        if form.fees_optional:  # a post without the box (or without the form's marker) stores no fees
+            form.fee_editor.enabled = posted.get("include_fees") == "1"
         form.fee_editor.compute(library.currency_places)
     if command == "SAVE":
         form.save_fields = {name: posted.get(f"field_{name}", "") for name in editable_fields(side)}

@@ -365,3 +365,46 @@ def test_record_page_links_the_slips_its_side_prints(world, desk, status, kind, 
         assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     page = desk.get(f"/records/{record.ill_id}").get_data(as_text=True)
     assert page.count("最終印刷") + page.count("last printed") == len(slips)  # each says when it was printed
+
+
+def test_lender_save_offers_the_fee_editor_and_stores_fees_when_asked(world, desk):
+    from portal.services.settings import save_fee_default
+    record = world.record("PROCESSING")
+    save_fee_default(world.libraries["L1"], "copy", [{"item": "A4", "quantity": 1, "unit_price": "25"}], "0", "84")
+    desk.as_user("L1")
+    html = desk.get(f"/records/{record.ill_id}/commands/SAVE", htmx=True).get_data(as_text=True)
+    assert 'id="fees-editor"' in html and 'value="25"' in html and 'value="84"' in html  # the library's defaults
+    assert 'name="include_fees" value="1">' in html  # not ticked: the record has no fees yet
+    fees = [("fee_item", "A4"), ("fee_quantity", "12"), ("fee_unit_price", "25"), ("base_fee", "0"),
+            ("postage", "84")]
+    # Saving a note alone leaves the record without fees.
+    response = desk.post(f"/records/{record.ill_id}/commands/SAVE",
+                         [("version", record.version), ("local_note", "棚確認中"), ("fees_optional", "1")] + fees)
+    assert response.status_code == 302 and fresh(record).total is None
+    response = desk.post(f"/records/{record.ill_id}/commands/SAVE",
+                         [("version", fresh(record).version), ("local_note", ""), ("fees_optional", "1"),
+                          ("include_fees", "1")] + fees)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    record = fresh(record)
+    assert record.status == "PROCESSING" and int(record.total) == 384
+    # Next time the form starts from the record's fees, ticked.
+    html = desk.get(f"/records/{record.ill_id}/commands/SAVE", htmx=True).get_data(as_text=True)
+    assert 'value="12"' in html and 'name="include_fees" value="1" checked' in html
+    bad = [("version", record.version), ("fees_optional", "1"), ("include_fees", "1"), ("fee_item", "A4"),
+           ("fee_quantity", "x"), ("fee_unit_price", "25"), ("base_fee", ""), ("postage", "")]
+    response = desk.post(f"/records/{record.ill_id}/commands/SAVE", bad, htmx=True)
+    assert response.status_code == 422 and 'value="x"' in response.get_data(as_text=True)
+    assert int(fresh(record).total) == 384
+
+
+def test_requester_save_has_no_fee_editor(world, desk):
+    record = world.record("PREPARING")
+    desk.as_user("R")
+    html = desk.get(f"/records/{record.ill_id}/commands/SAVE", htmx=True).get_data(as_text=True)
+    assert 'name="fee_item"' not in html and 'name="include_fees"' not in html
+    response = desk.post(f"/records/{record.ill_id}/commands/SAVE",
+                         [("version", record.version), ("local_note", ""), ("fees_optional", "1"),
+                          ("include_fees", "1"), ("fee_item", "A4"), ("fee_quantity", "1"), ("fee_unit_price", "9"),
+                          ("candidate_library", "L1"), ("candidate_location", ""), ("candidate_volume", ""),
+                          ("candidate_call_number", "")])
+    assert response.status_code == 302 and fresh(record).total is None
