@@ -1,6 +1,7 @@
 """Participant libraries, users and API tokens."""
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 
 from flask import current_app
@@ -37,6 +38,8 @@ def validate_library_fields(values: dict) -> dict:
         errors["network"] = "Must be NII or OCLC."
     if "name" in values and not str(values["name"]).strip():
         errors["name"] = "A name is required."
+    if "currency" in values and not re.fullmatch(r"[A-Z]{3}", str(values["currency"])):
+        errors["currency"] = "Must be a three-letter currency code such as JPY."
     if "slip_size" in values and values["slip_size"] not in SLIP_SIZES:
         errors["slip_size"] = "Must be A5, A4 or label."
     for name in ("name", "address", "email", "phone", "currency"):
@@ -96,6 +99,41 @@ def add_user(username: str, library_code: str, password: str, role: str = "staff
         user = User(username=username.strip(), role=role, library=library, language=language)
         user.set_password(password, current_app.config["PASSWORD_HASH_METHOD"])
         session.add(user)
+    return user
+
+
+def update_user(user: User, role: str | None = None, library_code: str | None = None, active: bool | None = None,
+                password: str | None = None, actor: User | None = None) -> User:
+    """Change a user's role, library, active flag or password (None: unchanged).
+
+    An admin (`actor`) cannot demote or deactivate themselves: the portal would lose its admin.
+    A deactivated user can no longer log in, and their API tokens stop working.
+    """
+    errors = {}
+    if role is not None and role not in ROLES:
+        errors["role"] = "Must be staff, manager or admin."
+    elif role is not None and actor is not None and actor.id == user.id and role != user.role:
+        errors["role"] = "You cannot change your own role."
+    if active is False and actor is not None and actor.id == user.id:
+        errors["active"] = "You cannot deactivate your own account."
+    if password is not None and len(password) < 8:
+        errors["password"] = "A password needs at least 8 characters."
+    library = None
+    if library_code is not None:
+        library = db.session.scalar(select(Library).where(Library.code == library_code))
+        if library is None:
+            errors["library"] = f"No participant library {library_code}."
+    if errors:
+        raise ValidationError(errors)
+    with unit_of_work():
+        if role is not None:
+            user.role = role
+        if library is not None:
+            user.library = library
+        if active is not None:
+            user.active = active
+        if password is not None:
+            user.set_password(password, current_app.config["PASSWORD_HASH_METHOD"])
     return user
 
 

@@ -69,6 +69,9 @@ DOMAIN_MESSAGES = [
     N_("A user name of 1 to 80 characters is required."),
     N_("A password needs at least 8 characters."),
     N_("Must be staff, manager or admin."),
+    N_("Must be a three-letter currency code such as JPY."),
+    N_("You cannot change your own role."),
+    N_("You cannot deactivate your own account."),
     N_("Enter the comment text."),
     N_("Choose a command."),
 ]

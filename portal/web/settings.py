@@ -5,8 +5,11 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from ..extensions import db
+from ..models import User
 from ..models.user import ROLES
-from ..services.admin import SLIP_SIZES, add_library, add_user, issue_token, revoke_token, update_library
+from ..services.admin import (SLIP_SIZES, add_library, add_user, get_library, issue_token, revoke_token,
+                             update_library, update_user)
 from ..services.settings import (add_template, delete_template, move_template, save_fee_default,
                                  templates_by_command, update_template)
 from ..services.worklists import library_users, participant_libraries
@@ -151,8 +154,7 @@ LIBRARY_NEW_FIELDS = ("code", "name", "address", "email", "loan_days", "network"
 @bp.route("/settings/libraries", methods=["GET", "POST"])
 def libraries():
     require_admin()
-    values = {name: "" for name in LIBRARY_NEW_FIELDS} | {"loan_days": "14", "network": "NII"}
-    errors, status = {}, 200
+    values, errors, status = None, {}, 200
     if request.method == "POST":
         values = {name: request.form.get(name, "").strip() for name in LIBRARY_NEW_FIELDS}
         if not values["loan_days"].isdigit():
@@ -167,8 +169,50 @@ def libraries():
                 flash(_("Library %(code)s added.", code=values["code"]), "success")
                 return redirect(url_for("settings.libraries"))
         status = 422
-    return render("settings/libraries.html", status=status, libraries=participant_libraries(), values=values,
-                  errors=errors)
+    return libraries_page(status, values=values, errors=errors)
+
+
+LIBRARY_EDIT_TEXT = ("name", "address", "email", "phone", "network", "currency", "slip_size")
+
+
+def library_values(library) -> dict:
+    return {"loan_days": str(library.loan_days), **{name: getattr(library, name) or "" for name in LIBRARY_EDIT_TEXT},
+            **{name: getattr(library, name) for name in LIBRARY_FLAGS}}
+
+
+def libraries_page(status: int = 200, values: dict | None = None, errors: dict | None = None,
+                   edited: str | None = None, edit_values: dict | None = None, edit_errors: dict | None = None):
+    """The list with an edit form per library; `edited` is the one re-shown with its inputs and errors."""
+    values = values or {name: "" for name in LIBRARY_NEW_FIELDS} | {"loan_days": "14", "network": "NII"}
+    libraries = participant_libraries()
+    edits = {lib.code: (edit_values, edit_errors or {}) if lib.code == edited else (library_values(lib), {})
+             for lib in libraries}
+    return render("settings/libraries.html", status=status, libraries=libraries, values=values,
+                  errors=errors or {}, edits=edits, edited=edited, slip_sizes=SLIP_SIZES)
+
+
+@bp.post("/settings/libraries/<path:code>")
+def edit_library(code: str):
+    require_admin()
+    try:
+        library = get_library(code)
+    except NotFound:
+        abort(404)
+    form = request.form
+    values = {name: form.get(name, "").strip() for name in LIBRARY_EDIT_TEXT}
+    values["currency"] = values["currency"].upper()
+    values.update({name: form.get(name) == "1" for name in LIBRARY_FLAGS})
+    loan_days = form.get("loan_days", "").strip()
+    shown = {**values, "loan_days": loan_days}
+    if not loan_days.isdigit():
+        return libraries_page(422, edited=code, edit_values=shown,
+                              edit_errors={"loan_days": _("Must be a whole number of days from 1 to 365.")})
+    try:
+        update_library(library, loan_days=int(loan_days), **values)
+    except ValidationError as error:
+        return libraries_page(422, edited=code, edit_values=shown, edit_errors=field_errors(error))
+    flash(_("Library %(code)s saved.", code=code), "success")
+    return redirect(url_for("settings.libraries", _anchor=f"library-{code}"))
 
 
 @bp.route("/settings/users", methods=["GET", "POST"])
@@ -188,8 +232,37 @@ def users():
             flash(_("User %(username)s added.", username=values["username"]), "success")
             return redirect(url_for("settings.users"))
         status = 422
-    return render("settings/users.html", status=status, users=library_users(), libraries=participant_libraries(),
-                  roles=ROLES, values=values, errors=errors)
+    return users_page(status, values=values, errors=errors)
+
+
+def users_page(status: int = 200, values: dict | None = None, errors: dict | None = None,
+               edited: int | None = None, edit_values: dict | None = None, edit_errors: dict | None = None):
+    """The list with an edit form per user; `edited` is the one re-shown with its inputs and errors."""
+    values = values or {"username": "", "library": current_user.library.code, "role": "staff"}
+    users = library_users()
+    edits = {user.id: (edit_values, edit_errors or {}) if user.id == edited else
+             ({"role": user.role, "library": user.library.code, "active": user.active}, {}) for user in users}
+    return render("settings/users.html", status=status, users=users, libraries=participant_libraries(),
+                  roles=ROLES, values=values, errors=errors or {}, edits=edits, edited=edited)
+
+
+@bp.post("/settings/users/<int:user_id>")
+def edit_user(user_id: int):
+    require_admin()
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    form = request.form
+    shown = {"role": form.get("role", "").strip(), "library": form.get("library", "").strip(),
+             "active": form.get("active") == "1"}
+    password = form.get("password", "")
+    try:
+        update_user(user, role=shown["role"], library_code=shown["library"], active=shown["active"],
+                    password=password or None, actor=current_user)
+    except ValidationError as error:
+        return users_page(422, edited=user_id, edit_values=shown, edit_errors=field_errors(error))
+    flash(_("User %(username)s saved.", username=user.username), "success")
+    return redirect(url_for("settings.users", _anchor=f"user-{user_id}"))
 
 
 # -- everyone: own API tokens ----------------------------------------------------------------

@@ -5,6 +5,7 @@ from portal.extensions import db
 from portal.models import ApiToken, CommentTemplate, Library, User
 from portal.models.user import hash_token
 from portal.services.admin import add_user
+from web_helpers import Desk
 
 
 def library(code: str) -> Library:
@@ -124,3 +125,97 @@ def test_cannot_revoke_someone_elses_token(world, desk):
     token = db.session.scalar(db.select(ApiToken).where(ApiToken.label == "theirs"))
     desk.as_user("R")
     assert desk.post(f"/settings/tokens/{token.id}/revoke").status_code == 404
+
+
+def admin_desk(desk):
+    add_user("root", "R", "secret-pass-1", "admin")
+    assert desk.login("root").status_code == 302
+    return desk
+
+
+def user(username: str) -> User:
+    db.session.expire_all()
+    return db.session.scalar(db.select(User).where(User.username == username))
+
+
+LIBRARY_FORM = {"name": "第一図書館", "address": "仙台市", "email": "ill@l1.example", "phone": "022",
+                "loan_days": "30", "network": "NII", "currency": "jpy", "slip_size": "A4", "copy_service": "1"}
+
+
+def test_admin_edits_a_library(world, desk):
+    admin_desk(desk)
+    html = desk.get("/settings/libraries").get_data(as_text=True)
+    assert 'action="/settings/libraries/L1"' in html and 'name="currency"' in html
+    response = desk.post("/settings/libraries/L1", LIBRARY_FORM)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    lib = library("L1")
+    assert (lib.name, lib.loan_days, lib.currency, lib.slip_size, lib.phone) == ("第一図書館", 30, "JPY", "A4", "022")
+    assert lib.copy_service and not lib.loan_service and not lib.service
+    response = desk.post("/settings/libraries/L1", {**LIBRARY_FORM, "loan_days": "400", "name": "改名"})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert 'value="400"' in html and 'value="改名"' in html and 'id="error-loan_days"' in html
+    response = desk.post("/settings/libraries/L1", {**LIBRARY_FORM, "currency": "yen!", "name": ""})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert 'id="error-currency"' in html and 'id="error-name"' in html
+    assert library("L1").name == "第一図書館"
+    assert desk.post("/settings/libraries/NOPE", LIBRARY_FORM).status_code == 404
+    assert desk.post("/settings/libraries/L1", LIBRARY_FORM, csrf=False).status_code == 400
+
+
+def test_only_admins_edit_libraries_and_users(world, desk):
+    desk.as_user("R")  # a manager
+    assert desk.post("/settings/libraries/L1", LIBRARY_FORM).status_code == 403
+    target = world.user("L1")
+    assert desk.post(f"/settings/users/{target.id}", {"role": "admin", "library": "R", "active": "1"}).status_code == 403
+    assert user("user_l1").role == "manager" and library("L1").name == "Library L1"
+
+
+def test_admin_changes_role_library_and_password(world, desk):
+    admin_desk(desk)
+    target = world.user("L1")
+    html = desk.get("/settings/users").get_data(as_text=True)
+    assert f'action="/settings/users/{target.id}"' in html
+    response = desk.post(f"/settings/users/{target.id}", {"role": "staff", "library": "L2", "active": "1",
+                                                          "password": "brand-new-pass"})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    changed = user("user_l1")
+    assert changed.role == "staff" and changed.library.code == "L2" and changed.check_password("brand-new-pass")
+    response = desk.post(f"/settings/users/{target.id}", {"role": "staff", "library": "L2", "active": "1",
+                                                          "password": ""})  # empty: unchanged
+    assert response.status_code == 302 and user("user_l1").check_password("brand-new-pass")
+    response = desk.post(f"/settings/users/{target.id}", {"role": "boss", "library": "NOPE", "active": "1",
+                                                          "password": "short"})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert 'id="error-role"' in html and 'id="error-library"' in html and 'id="error-password"' in html
+    assert user("user_l1").role == "staff"
+    assert desk.post("/settings/users/999999", {"role": "staff", "library": "L2"}).status_code == 404
+
+
+def test_deactivated_user_cannot_log_in_or_use_tokens_and_can_be_reactivated(world, desk, other_desk, client, app):
+    secret = world.token("L1")
+    other_desk.as_user("L1")  # a session open before the change
+    admin_desk(desk)
+    target = world.user("L1")
+    response = desk.post(f"/settings/users/{target.id}", {"role": "manager", "library": "L1"})  # box not ticked
+    assert response.status_code == 302 and not user("user_l1").active
+    assert 'user_l1 <span class="muted">(' in desk.get("/settings/users").get_data(as_text=True)  # marked
+    assert other_desk.get("/").status_code == 302  # the open session ends
+    assert other_desk.login("user_l1").status_code != 302
+    assert client.get("/api/v1/records", headers={"Authorization": f"Bearer {secret}"}).status_code == 401
+    response = desk.post(f"/settings/users/{target.id}", {"role": "manager", "library": "L1", "active": "1"})
+    assert response.status_code == 302 and user("user_l1").active
+    assert Desk(app.test_client()).login("user_l1").status_code == 302
+
+
+def test_admin_cannot_demote_or_deactivate_themselves(world, desk):
+    admin_desk(desk)
+    me = user("root")
+    response = desk.post(f"/settings/users/{me.id}", {"role": "staff", "library": "R", "active": "1"})
+    assert response.status_code == 422 and 'id="error-role"' in response.get_data(as_text=True)
+    response = desk.post(f"/settings/users/{me.id}", {"role": "admin", "library": "R"})
+    assert response.status_code == 422 and 'id="error-active"' in response.get_data(as_text=True)
+    me = user("root")
+    assert me.role == "admin" and me.active
