@@ -242,7 +242,8 @@ def users_page(status: int = 200, values: dict | None = None, errors: dict | Non
     users = library_users()
     edits = {user.id: (edit_values, edit_errors or {}) if user.id == edited else
              ({"role": user.role, "library": user.library.code, "active": user.active}, {}) for user in users}
-    return render("settings/users.html", status=status, users=users, libraries=participant_libraries(),
+    library_options = [(lib.code, f"{lib.code} {lib.name}") for lib in participant_libraries()]
+    return render("settings/users.html", status=status, users=users, library_options=library_options,
                   roles=ROLES, values=values, errors=errors or {}, edits=edits, edited=edited)
 
 
