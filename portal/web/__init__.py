@@ -4,13 +4,18 @@ from __future__ import annotations
 from flask import Flask, jsonify, redirect, render_template, request, url_for
 from markupsafe import escape
 from flask_babel import gettext
-from flask_login import current_user
+from flask_login import current_user, login_required
 from werkzeug.exceptions import HTTPException
 
 from ..extensions import db, login_manager
 from ..models import User
 from . import i18n
 from .htmx import is_htmx
+
+
+@login_required
+def require_login():
+    return None
 
 
 def init_web(app: Flask) -> None:
@@ -34,8 +39,16 @@ def init_web(app: Flask) -> None:
     from .records import bp as records_bp
     from .settings import bp as settings_bp
 
-    for blueprint in (auth_bp, main_bp, records_bp, settings_bp, bulk_bp):
+    staff_pages = (main_bp, records_bp, settings_bp, bulk_bp)
+    for blueprint in (auth_bp, *staff_pages):
         app.register_blueprint(blueprint)
+    needs_login = {blueprint.name for blueprint in staff_pages}
+
+    @app.before_request
+    def every_staff_page_needs_a_login():
+        if request.blueprint in needs_login:
+            return require_login()
+        return None
 
     register_template_helpers(app)
 

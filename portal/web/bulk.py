@@ -10,7 +10,7 @@ import json
 
 from flask import Blueprint, Response, abort, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from ..services.access import load_record
@@ -26,12 +26,6 @@ bp = Blueprint("bulk", __name__)
 
 PAGE = "bulk/index.html"
 MAX_SCANS_PER_REQUEST = 50
-
-
-@bp.before_request
-@login_required
-def require_login():
-    return None
 
 
 def mode_or_404(name: str) -> BulkMode:

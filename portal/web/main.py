@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, current_app, redirect, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from ..services import portal_today
 from ..services.access import load_record
@@ -17,12 +17,6 @@ from ..workflow.statuses import Status
 from .htmx import is_htmx, render
 
 bp = Blueprint("main", __name__)
-
-
-@bp.before_request
-@login_required
-def require_login():
-    return None
 
 
 def _page_number() -> int:

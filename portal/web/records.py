@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from ..models import Record
@@ -28,12 +28,6 @@ from .i18n import error_message, field_errors, status_label
 bp = Blueprint("records", __name__)
 
 SHOW = "records/show.html"
-
-
-@bp.before_request
-@login_required
-def require_login():
-    return None
 
 
 def load(ill_id: str) -> Record:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from ..extensions import db
 from ..models import User
@@ -24,12 +24,6 @@ bp = Blueprint("settings", __name__)
 
 LIBRARY_TEXT = ("address", "email", "phone")
 LIBRARY_FLAGS = ("service", "copy_service", "loan_service")
-
-
-@bp.before_request
-@login_required
-def require_login():
-    return None
 
 
 def require_manager() -> None:
