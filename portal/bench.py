@@ -7,7 +7,9 @@ commands, and measures, each beside its goal:
 
 - bulk send of 100 scanned records with fees, server side (run_bulk);
 - one scan round trip through the Flask test client (median of 50);
-- 100 shipping slips as one PDF, and one slip;
+- 100 shipping slips as one PDF (split over this process and the SLIP_PROCESSES
+  helpers, started beforehand as a bulk page starts them; and the same batch in this
+  process alone), and one slip;
 
 and the same slips rendered naively in the same run (one WeasyPrint document
 per slip, table layout, a new FontConfiguration and stylesheet each, the
@@ -197,8 +199,9 @@ def measure_scans(app, lender_id: int, ids: list[str], scans: int) -> tuple[floa
 def measure(app, ids: list[str]) -> dict:
     from .models import User
     from .services.bulk import default_inputs, get_mode, run_bulk
-    from .services.slips import records_for_slips, render_slips
     from .extensions import db
+    from .services import slip_pool
+    from .services.slips import records_for_slips, render_slips
 
     lender = db.session.scalar(select(User).where(User.username == "bench_lender"))
     results: dict = {}
@@ -212,14 +215,22 @@ def measure(app, ids: list[str]) -> dict:
     assert len(outcome.done) == len(ids) and not outcome.failed, outcome.failed[:1]
     results["bulk_send"], results["bulk_send_cpu"] = t.seconds, t.cpu
 
-    # Slips: the first one in a fresh process parses the CSS and loads the font once.
+    # Slips: the first one in a fresh process parses the CSS and loads the font once; the
+    # helpers that render parts of a big batch are started (a bulk page starts them on opening).
     with timed() as t:
         render_slips(lender, records_for_slips(lender, ids[:1]), "shipping")
     results["first"] = t.seconds
+    processes = results["processes"] = app.config["SLIP_PROCESSES"]
+    slip_pool.warm_up(processes, wait=True)
     with timed() as t:
         pdf = render_slips(lender, records_for_slips(lender, ids), "shipping")
     results["batch"], results["batch_cpu"] = t.seconds, t.cpu
     results["batch_bytes"] = len(pdf)
+    app.config["SLIP_PROCESSES"] = 0  # the same batch in this process alone
+    with timed() as t:
+        render_slips(lender, records_for_slips(lender, ids), "shipping")
+    app.config["SLIP_PROCESSES"] = processes
+    results["batch_alone"] = t.seconds
     singles = []
     for ill_id in ids[:5]:
         with timed() as t:
@@ -228,8 +239,8 @@ def measure(app, ids: list[str]) -> dict:
     results["one"] = statistics.median(singles)
 
     # WeasyPrint's floor on this machine: as many pages holding one short line each.
-    from .services.slips import pdf_from_html
-    floor_html = "<!doctype html><html><body>" + "".join(
+    from .services.slip_pdf import pdf_from_html
+    floor_html = "<!DOCTYPE html><html><body>" + "".join(
         f'<section class="slip"><p>{i}</p></section>' for i in ids) + "</body></html>"
     pdf_from_html(floor_html, "A5")
     with timed() as t:
@@ -288,7 +299,7 @@ def naive_slip_pdf(record) -> bytes:
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
-    from .services.slips import FONT_FILES
+    from .services.slip_pdf import FONT_FILES
 
     font = Path(next(p for p in FONT_FILES if os.path.exists(p))).as_uri()
     font_config = FontConfiguration()
@@ -326,7 +337,10 @@ def print_table(r: dict, batch: int, scans: int) -> None:
     for row in [header, tuple("-" * w for w in widths)] + rows:
         click.echo("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    click.echo(f"\nWeasyPrint's floor here: {batch} pages of one short line each take {seconds(r['floor'])}.")
+    click.echo(f"\nThe {batch}-slip batch is split over this process and {r['processes']} helper process(es)"
+               f" (SLIP_PROCESSES; CPU above is this process's share); in this process alone it takes"
+               f" {seconds(r['batch_alone'])}.")
+    click.echo(f"WeasyPrint's floor here: {batch} pages of one short line each take {seconds(r['floor'])}.")
     click.echo(f"First slip in a fresh process (CSS parse, font load): {seconds(r['first'])}. "
                f"PDF sizes: {r['batch_bytes'] / 1024:.0f} KiB for {batch} slips in one file, naive "
                f"{r['naive_bytes'] / 1024:.0f} KiB in {batch} files (merging not counted). "

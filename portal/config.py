@@ -18,6 +18,9 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None  # a desk page stays open all day
     PASSWORD_HASH_METHOD = "scrypt"
+    # Helper processes that render parts of a big slip batch (services.slip_pdf):
+    # one per further CPU, at most three; 0 renders everything in the web worker.
+    SLIP_PROCESSES = int(os.environ.get("SLIP_PROCESSES", min(max((os.cpu_count() or 1) - 1, 0), 3)))
 
 
 class TestConfig(Config):

@@ -1,35 +1,31 @@
 """PDF slips: receipt (受付票), shipping (発送票) and return (返送票).
 
 A batch is ONE HTML document with one ``<section>`` per slip (``break-after:
-page``), rendered by ONE WeasyPrint call with a module-level FontConfiguration
-and stylesheets parsed once per page size: parsing CSS and loading the CJK
-font are the expensive parts, so they are never repeated per slip.
+page``) per process that renders it (services.slip_pdf: the font and the CSS
+loaded once per process, a big batch split over the CPUs and joined in order).
 """
 from __future__ import annotations
 
 import base64
 import io
-import os
-import threading
-from dataclasses import dataclass
+import re
 from decimal import Decimal
-from pathlib import Path
 
 import barcode
 from barcode.writer import SVGWriter
+from flask import current_app
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
-from weasyprint import CSS, HTML
-from weasyprint.text.fonts import FontConfiguration
 
 from ..extensions import db
 from ..models import Candidate, Record, User
 from ..models.types import utcnow
 from ..workflow.errors import Forbidden, N_, NotFound, ValidationError
 from ..workflow.fees import currency_places, format_amount
-from . import unit_of_work
+from . import slip_pdf, unit_of_work
 from .access import PRINTED_BY, can_see, side_of
+from .slip_pdf import DEFAULT_SIZE, SLIP_SIZES, TEMPLATE_DIR
 
 SLIP_KINDS = ("receipt", "shipping", "return")
 HEADINGS = {
@@ -47,62 +43,12 @@ PRINTED_AT = {"receipt": "receipt_printed_at", "shipping": "shipping_printed_at"
 HOLDING = (("location", "所在 Location"), ("call_number", "請求記号 Call no."), ("volume", "巻号 Vol."))  # candidate (HMLG)
 KIND_LABELS = {"copy": ("複写", "Copy"), "loan": ("貸借", "Loan")}
 
-@dataclass(frozen=True)
-class SlipSize:
-    page: str  # CSS @page size
-    margin: str
-    font_size: str  # the root font size; the stylesheet scales with it
-    limits: dict  # longest text printed per field, so that a slip always fits its one page
-
-
-SLIP_SIZES = {
-    "A5": SlipSize("A5 portrait", "12mm", "10pt",
-                   {"citation": 260, "name": 80, "address": 160, "line": 60, "comment": 120, "comments": 3}),
-    "A4": SlipSize("A4 portrait", "18mm", "12pt",
-                   {"citation": 300, "name": 80, "address": 160, "line": 60, "comment": 120, "comments": 3}),
-    "label": SlipSize("100mm 150mm", "5mm", "8pt",  # a 4x6 inch shipping label
-                      {"citation": 120, "name": 60, "address": 100, "line": 30, "comment": 60, "comments": 2}),
-}
-DEFAULT_SIZE = "A5"
-
-FONT_FILES = ("/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf",  # Debian fonts-ipaexfont-gothic
-              "/usr/share/fonts/truetype/fonts-japanese-gothic.ttf")
-TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates" / "slips"
-
 # Barcode geometry in mm: 0.33 mm modules scan reliably from laser prints and 200 dpi scans.
 BARCODE_OPTIONS = {"module_width": 0.33, "module_height": 12.0, "quiet_zone": 3.5, "write_text": False,
                    "font_size": 0, "margin_top": 0.0, "margin_bottom": 0.0, "background": None}
 
-font_config = FontConfiguration()
 _templates = Environment(loader=FileSystemLoader(str(TEMPLATE_DIR)), autoescape=select_autoescape(default=True),
                          trim_blocks=True, lstrip_blocks=True)
-_stylesheets: dict[str, CSS] = {}
-_stylesheets_lock = threading.Lock()
-
-
-def font_face_css() -> str:
-    """@font-face for the embedded Japanese font: the installed file, else whatever fontconfig finds."""
-    sources = ['local("IPAexGothic")', 'local("IPAexゴシック")']
-    path = next((p for p in FONT_FILES if os.path.exists(p)), None)
-    if path:
-        sources.insert(0, f'url("{Path(path).as_uri()}")')
-    return '@font-face { font-family: "Slip Gothic"; src: %s; }\n' % ", ".join(sources)
-
-
-def stylesheet(size: str) -> CSS:
-    """The slip CSS for one page size, parsed (and its font loaded) once per process."""
-    size = size if size in SLIP_SIZES else DEFAULT_SIZE
-    css = _stylesheets.get(size)
-    if css is None:
-        with _stylesheets_lock:
-            css = _stylesheets.get(size)
-            if css is None:
-                spec = SLIP_SIZES[size]
-                text = (font_face_css()
-                        + f"@page {{ size: {spec.page}; margin: {spec.margin}; }}\nhtml {{ font-size: {spec.font_size}; }}\n"
-                        + (TEMPLATE_DIR / "slips.css").read_text(encoding="utf-8"))
-                css = _stylesheets[size] = CSS(string=text, font_config=font_config)
-    return css
 
 
 # -- barcodes ---------------------------------------------------------------------
@@ -167,8 +113,12 @@ def barcode_data(ill_id: str) -> str:
 
 # -- slip contents ------------------------------------------------------------------
 
+NOT_PRINTABLE = re.compile("[\x00-\x08\x0e-\x1b\ufffe\uffff]")  # controls that are no whitespace, non-characters
+
+
 def clip(text: str | None, limit: int) -> str:
-    text = " ".join(str(text or "").split())
+    """One line of at most ``limit`` characters: whitespace runs made one space, control characters dropped."""
+    text = " ".join(NOT_PRINTABLE.sub("", str(text or "")).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -242,23 +192,6 @@ def slips_html(records: list[Record], kind: str, size: str = DEFAULT_SIZE) -> st
         slips=[slip_for(record, kind, size) for record in records], kind=kind, heading=heading)
 
 
-class SlipHTML(HTML):
-    """The slip document without WeasyPrint's HTML5 user-agent stylesheet.
-
-    Matching its ~250 rules against every element is a quarter of the time of a
-    100-slip batch; the slips use a handful of elements whose display slips.css
-    sets itself, so the output is the same (a test compares it). Should a
-    WeasyPrint release rename this hook, the default stylesheet simply applies.
-    """
-
-    def _ua_stylesheets(self, forms=False):
-        return []
-
-
-def pdf_from_html(html: str, size: str) -> bytes:
-    return SlipHTML(string=html).write_pdf(stylesheets=[stylesheet(size)], font_config=font_config)
-
-
 # -- the service --------------------------------------------------------------------
 
 def check_kind(kind: str) -> str:
@@ -304,7 +237,9 @@ def render_slips(actor: User, records: list[Record], kind: str) -> bytes:
     for record in records:
         check_may_print(actor, record, kind)
     size = actor.library.slip_size
-    pdf = pdf_from_html(slips_html(records, kind, size), size)
+    processes = current_app.config.get("SLIP_PROCESSES", 0)
+    pdf = slip_pdf.render([slips_html(part, kind, size) for part in slip_pdf.parts(records, processes)],
+                          size, processes)
     column = getattr(Record, PRINTED_AT[kind])
     now = utcnow()
     with unit_of_work() as session:

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, abort, request, url_for
+from flask import Blueprint, Response, abort, current_app, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
+from ..services import slip_pool
 from ..services.access import load_record
 from ..services.bulk import (MAX_ROWS, SLIP_FILTERS, BulkMode, bulk_rows, fee_total, get_mode, rows_for_inputs,
                              run_bulk, scan_many)
@@ -127,6 +128,8 @@ def page_url(mode: BulkMode, **args) -> str:
 
 
 def show(mode: BulkMode):
+    if mode.slip:  # the helpers that render big slip batches start while the desk scans
+        slip_pool.warm_up(current_app.config.get("SLIP_PROCESSES", 0))
     slip = request.args.get("slip") if request.args.get("slip") in SLIP_FILTERS else ""
     rows = bulk_rows(current_user, mode, slip or None)
     if request.args.get("check") in ("all", "none"):  # select all / clear all without JavaScript

@@ -216,17 +216,19 @@ def test_api_slip_endpoint_returns_a_pdf_and_respects_access(world, client):
     assert anonymous.status_code == 401
 
 
-def test_slips_look_the_same_without_the_user_agent_stylesheet(world, tmp_path):
-    """SlipHTML skips WeasyPrint's HTML5 stylesheet for speed; the pages must not change."""
+def test_slips_look_the_same_as_plain_weasyprint_html(world, tmp_path, caplog):
+    """SlipHTML parses the XML-clean markup with the C XML parser and skips WeasyPrint's HTML5
+    stylesheet, for speed; the pages must not change."""
     from weasyprint import HTML
 
-    from portal.services.slips import SlipHTML, font_config, slips_html, stylesheet
+    from portal.services.slip_pdf import SlipHTML, font_config, stylesheet
+    from portal.services.slips import slips_html
 
     assert "_ua_stylesheets" in vars(HTML), "WeasyPrint renamed its user-agent stylesheet hook"
-    records = shipped(world, 2) + [world.record("PROCESSING")]
+    records = shipped(world, 2, citation={"title": "<b>A</b> & \"B\" 'C'\x01\x1b"}) + [world.record("PROCESSING")]
     for kind, batch in (("shipping", records[:2]), ("receipt", records[2:])):
         html = slips_html(batch, kind)
-        fast = SlipHTML(string=html).write_pdf(stylesheets=[stylesheet("A5")], font_config=font_config)
+        fast = SlipHTML(html).write_pdf(stylesheets=[stylesheet("A5")], font_config=font_config)
         plain = HTML(string=html).write_pdf(stylesheets=[stylesheet("A5")], font_config=font_config)
         for name, pdf in (("fast", fast), ("plain", plain)):
             (tmp_path / f"{name}.pdf").write_bytes(pdf)
@@ -237,3 +239,12 @@ def test_slips_look_the_same_without_the_user_agent_stylesheet(world, tmp_path):
                              for p in pages), kind
         for page in tmp_path.glob("*.png"):
             page.unlink()
+    assert "not well-formed" not in caplog.text  # the XML parser read every slip
+
+
+def test_markup_that_is_not_xml_is_still_parsed_as_html(caplog):
+    from portal.services.slip_pdf import SlipHTML, font_config, stylesheet
+
+    pdf = SlipHTML("<p>発送票<br>ILL 1000000001").write_pdf(stylesheets=[stylesheet("A5")], font_config=font_config)
+    assert "not well-formed" in caplog.text
+    assert "ILL 1000000001" in pdf_text(pdf)
