@@ -69,9 +69,11 @@ def render_part(html: str, size: str) -> bytes:
 
 
 def _warm_helper() -> None:
-    """In each helper, once: import WeasyPrint, parse the default stylesheet, load the font and Pango."""
+    """In each helper, once: import WeasyPrint, parse the stylesheet, load the font and Pango,
+    and render a sample slip."""
     from .slip_pdf import DEFAULT_SIZE, pdf_from_html
-    pdf_from_html('<p class="k">発送票 ILL 1000000001</p>', DEFAULT_SIZE)
+    from .slips import sample_html
+    pdf_from_html(sample_html(), DEFAULT_SIZE)
 
 
 def _pool(processes: int) -> ProcessPoolExecutor:

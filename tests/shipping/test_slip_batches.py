@@ -48,11 +48,12 @@ def test_parts_are_contiguous_in_order_and_cover_the_batch(count, processes, siz
     assert [item for part in parts for item in part] == items
 
 
-def test_a_split_batch_is_one_pdf_with_every_slip_in_order(app, world, tmp_path):
+def test_a_split_batch_is_one_pdf_with_every_slip_in_order(app, world, tmp_path, caplog):
     app.config["SLIP_PROCESSES"] = 1
     records = shipped(world, BIG)
     order = records[::-1]
     pdf = render_slips(world.user("L1"), order, "shipping")
+    assert "Slip helper" not in caplog.text and "slip helper" not in caplog.text  # a helper did render its part
     assert_pages_in_order(pdf, order)
     half = len(order) - len(order) // 2  # the first page the helper rendered
     for page in (1, half, half + 1, len(order)):
@@ -84,6 +85,15 @@ def test_a_broken_pool_still_prints_the_whole_batch_and_is_replaced(app, world):
     assert_pages_in_order(pdf, records)
     assert slip_pool._pool(1) is not broken  # the next batch gets fresh helpers
     assert_pages_in_order(render_slips(world.user("L1"), records, "shipping"), records)
+
+
+def test_the_sample_slip_that_warms_a_helper_up_is_a_whole_slip(tmp_path):
+    from portal.services.slips import sample_html
+
+    pdf = slip_pdf.pdf_from_html(sample_html(), slip_pdf.DEFAULT_SIZE)
+    assert pdf_pages(pdf) == 1
+    assert "発送票" in pdf_text(pdf) and "¥600" in pdf_text(pdf)
+    assert decode_barcodes(pdf, tmp_path) == ["1000000001"]
 
 
 def test_opening_a_bulk_page_that_prints_starts_the_helpers(app, world, client):
