@@ -6,7 +6,10 @@ render the page, or for htmx the region that changed.
 """
 from __future__ import annotations
 
+import importlib
 import json
+import sys
+import threading
 
 from flask import Blueprint, Response, abort, current_app, request, url_for
 from flask_babel import gettext as _
@@ -27,6 +30,7 @@ bp = Blueprint("bulk", __name__)
 
 PAGE = "bulk/index.html"
 MAX_SCANS_PER_REQUEST = 50
+SLIPS_MODULE = "portal.services.slips"  # imports WeasyPrint
 
 
 def mode_or_404(name: str) -> BulkMode:
@@ -127,9 +131,17 @@ def page_url(mode: BulkMode, **args) -> str:
     return url_for(f"bulk.{mode.name}", **args)
 
 
+def warm_up_slips() -> None:
+    """What the first print of a bulk run needs starts in the background while the desk
+    scans: the helper processes, and the import of WeasyPrint in this worker (a second)."""
+    slip_pool.warm_up(current_app.config.get("SLIP_PROCESSES", 0))
+    if SLIPS_MODULE not in sys.modules:
+        threading.Thread(target=importlib.import_module, args=(SLIPS_MODULE,), daemon=True).start()
+
+
 def show(mode: BulkMode):
-    if mode.slip:  # the helpers that render big slip batches start while the desk scans
-        slip_pool.warm_up(current_app.config.get("SLIP_PROCESSES", 0))
+    if mode.slip:
+        warm_up_slips()
     slip = request.args.get("slip") if request.args.get("slip") in SLIP_FILTERS else ""
     rows = bulk_rows(current_user, mode, slip or None)
     if request.args.get("check") in ("all", "none"):  # select all / clear all without JavaScript
@@ -225,10 +237,9 @@ def pdf_response(pdf: bytes, filename: str) -> Response:
 
 
 def slips_service():
-    """WeasyPrint takes most of a second to import: loaded when a slip is first printed,
-    not with every app (and every flask command)."""
-    from ..services import slips
-    return slips
+    """WeasyPrint takes most of a second to import: loaded when a slip is first printed
+    (or a bulk page opens), not with every app (and every flask command)."""
+    return importlib.import_module(SLIPS_MODULE)
 
 
 @bp.get("/bulk/slips/<kind>.pdf")
