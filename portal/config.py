@@ -18,9 +18,9 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None  # a desk page stays open all day
     PASSWORD_HASH_METHOD = "scrypt"
-    # Helper processes that render parts of a big slip batch (services.slip_pdf):
-    # one per further CPU, at most three; 0 renders everything in the web worker.
-    SLIP_PROCESSES = int(os.environ.get("SLIP_PROCESSES", min(max((os.cpu_count() or 1) - 1, 0), 3)))
+    # Helper processes that render parts of a big slip batch (services.slip_pool), per web
+    # worker: one per further CPU, at most three; 0 renders everything in the web worker.
+    SLIP_PROCESSES = min(int(os.environ.get("SLIP_PROCESSES", min(max((os.cpu_count() or 1) - 1, 0), 3))), 16)
 
 
 class TestConfig(Config):
@@ -28,3 +28,4 @@ class TestConfig(Config):
     SECRET_KEY = "test"
     # scrypt costs ~0.13 s per user and a test world makes seven; not what tests are about
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1"
+    SLIP_PROCESSES = 0  # the tests of big batches turn the helpers on

@@ -12,6 +12,7 @@ import io
 import logging
 import os
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence, TypeVar
@@ -58,7 +59,9 @@ SPLIT_FROM = 16
 
 font_config = FontConfiguration()
 _stylesheets: dict[str, CSS] = {}
-_stylesheets_lock = threading.Lock()
+# WeasyPrint's Pango and fontconfig state is not thread-safe (concurrent renders in one
+# process corrupted memory under threaded servers): one render at a time per process.
+_weasyprint = threading.RLock()
 
 
 def font_face_css() -> str:
@@ -75,7 +78,7 @@ def stylesheet(size: str) -> CSS:
     size = size if size in SLIP_SIZES else DEFAULT_SIZE
     css = _stylesheets.get(size)
     if css is None:
-        with _stylesheets_lock:
+        with _weasyprint:
             css = _stylesheets.get(size)
             if css is None:
                 spec = SLIP_SIZES[size]
@@ -119,7 +122,8 @@ class SlipHTML(HTML):
 
 
 def pdf_from_html(html: str, size: str) -> bytes:
-    return SlipHTML(html).write_pdf(stylesheets=[stylesheet(size)], font_config=font_config)
+    with _weasyprint:
+        return SlipHTML(html).write_pdf(stylesheets=[stylesheet(size)], font_config=font_config)
 
 
 # -- a batch over several processes ---------------------------------------------------
@@ -132,13 +136,15 @@ def parts(items: Sequence[T], processes: int) -> list[Sequence[T]]:
     return [items[start:end] for start, end in zip(bounds, bounds[1:])]
 
 
-def render(documents: list[str], size: str, processes: int) -> bytes:
-    """One PDF of the HTML documents' pages in order: the first rendered here, the others by helpers."""
+def render(documents: list[str], size: str, processes: int, timeout: float = slip_pool.DEADLINE) -> bytes:
+    """One PDF of the HTML documents' pages in order: the first rendered here, the others by
+    helpers; a part that a helper does not deliver within ``timeout`` is rendered here."""
     if len(documents) == 1:
         return pdf_from_html(documents[0], size)
-    futures = slip_pool.submit(documents[1:], size, processes)
+    deadline = time.monotonic() + timeout
+    pool, futures = slip_pool.submit(documents[1:], size, processes)
     first = pdf_from_html(documents[0], size)
-    return join([first] + [slip_pool.result(future) or pdf_from_html(html, size)
+    return join([first] + [slip_pool.result(pool, future, deadline) or pdf_from_html(html, size)
                            for future, html in zip(futures, documents[1:])])
 
 
@@ -151,6 +157,8 @@ def join(pdfs: list[bytes]) -> bytes:
         reader = PdfReader(io.BytesIO(pdf))
         if number == 0:
             writer.add_metadata(reader.metadata or {})
+            if "/Lang" in reader.trailer["/Root"]:  # the language screen readers and PDF/UA look for
+                writer.root_object[NameObject("/Lang")] = reader.trailer["/Root"]["/Lang"]
         else:
             retag_fonts(reader, number)
         writer.append(reader)
@@ -168,9 +176,11 @@ def retag_fonts(reader, number: int) -> None:
     """
     def retagged(name: str) -> NameObject:
         tag, plus, rest = name[1:].partition("+")
-        if not plus or len(tag) != 6:
+        if not plus or len(tag) != 6 or not tag.isalpha() or not tag.isupper():
             return NameObject(name)
-        return NameObject("/" + "".join(chr((ord(c) - 65 + number) % 26 + 65) for c in tag.upper()) + "+" + rest)
+        # The last two letters read as a number (base 26) plus the part's: distinct for up to 676 parts.
+        value = ((ord(tag[4]) - 65) * 26 + ord(tag[5]) - 65 + number) % 676
+        return NameObject(f"/{tag[:4]}{chr(65 + value // 26)}{chr(65 + value % 26)}+{rest}")
 
     names = {}  # fonts and descriptors are shared between pages: each renamed once
     for page in reader.pages:

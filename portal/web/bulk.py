@@ -31,6 +31,7 @@ bp = Blueprint("bulk", __name__)
 PAGE = "bulk/index.html"
 MAX_SCANS_PER_REQUEST = 50
 SLIPS_MODULE = "portal.services.slips"  # imports WeasyPrint
+_slips_import: threading.Thread | None = None  # started by the first bulk page
 
 
 def mode_or_404(name: str) -> BulkMode:
@@ -134,9 +135,11 @@ def page_url(mode: BulkMode, **args) -> str:
 def warm_up_slips() -> None:
     """What the first print of a bulk run needs starts in the background while the desk
     scans: the helper processes, and the import of WeasyPrint in this worker (a second)."""
+    global _slips_import
     slip_pool.warm_up(current_app.config.get("SLIP_PROCESSES", 0))
-    if SLIPS_MODULE not in sys.modules:
-        threading.Thread(target=importlib.import_module, args=(SLIPS_MODULE,), daemon=True).start()
+    if _slips_import is None and SLIPS_MODULE not in sys.modules:
+        _slips_import = threading.Thread(target=importlib.import_module, args=(SLIPS_MODULE,), daemon=True)
+        _slips_import.start()
 
 
 def show(mode: BulkMode):

@@ -226,20 +226,38 @@ def test_slips_look_the_same_as_plain_weasyprint_html(world, tmp_path, caplog):
 
     assert "_ua_stylesheets" in vars(HTML), "WeasyPrint renamed its user-agent stylesheet hook"
     records = shipped(world, 2, citation={"title": "<b>A</b> & \"B\" 'C'\x01\x1b"}) + [world.record("PROCESSING")]
-    for kind, batch in (("shipping", records[:2]), ("receipt", records[2:])):
-        html = slips_html(batch, kind)
-        fast = SlipHTML(html).write_pdf(stylesheets=[stylesheet("A5")], font_config=font_config)
-        plain = HTML(string=html).write_pdf(stylesheets=[stylesheet("A5")], font_config=font_config)
+    returned = world.record("ON_LOAN", kind="loan")
+    world.run("R", returned, "SENDBACK")
+    for kind, batch, size in (("shipping", records[:2], "A5"), ("receipt", records[2:], "A5"),
+                              ("return", [returned], "A5"), ("shipping", records[:1], "label"),
+                              ("receipt", records[2:], "A4")):
+        html = slips_html(batch, kind, size)
+        fast = SlipHTML(html).write_pdf(stylesheets=[stylesheet(size)], font_config=font_config)
+        plain = HTML(string=html).write_pdf(stylesheets=[stylesheet(size)], font_config=font_config)
         for name, pdf in (("fast", fast), ("plain", plain)):
             (tmp_path / f"{name}.pdf").write_bytes(pdf)
             subprocess.run(["pdftoppm", "-r", "50", "-png", str(tmp_path / f"{name}.pdf"), str(tmp_path / name)],
                            check=True)
         pages = sorted(p.name for p in tmp_path.glob("fast-*.png"))
         assert pages and all((tmp_path / p).read_bytes() == (tmp_path / p.replace("fast", "plain")).read_bytes()
-                             for p in pages), kind
+                             for p in pages), (kind, size)
         for page in tmp_path.glob("*.png"):
             page.unlink()
     assert "not well-formed" not in caplog.text  # the XML parser read every slip
+
+
+def test_slips_render_side_by_side_in_threads(world):
+    """Threaded servers print in several threads of one process; WeasyPrint must take them one by one."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from portal.services.slip_pdf import pdf_from_html
+    from portal.services.slips import slips_html
+
+    html = slips_html(shipped(world, 6), "shipping")
+    with ThreadPoolExecutor(4) as threads:
+        pdfs = list(threads.map(lambda _: pdf_from_html(html, "A5"), range(8)))
+    assert all(pdf_pages(pdf) == 6 for pdf in pdfs)
+    assert len({pdf_text(pdf) for pdf in pdfs}) == 1
 
 
 def test_markup_that_is_not_xml_is_still_parsed_as_html(caplog):
