@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from browser_helpers import log_in
+from portal.services import slip_pdf, slip_pool
 from portal.services.settings import save_fee_default
 from portal.web import bulk as bulk_views
 from shipping.shipping_helpers import need, pdf_text
@@ -123,3 +124,34 @@ def test_ten_rapid_scans_are_all_counted(world, live_server, send_desk, monkeypa
     carrying = [body for body in sent if "ill_id=" in body]
     assert len(carrying) < 10  # some requests carried several queued scans
     assert sum(body.count("ill_id=") for body in carrying) == 10  # each scan sent exactly once
+
+
+def test_a_morning_of_twenty_scans_sends_and_prints_one_pdf_from_two_processes(world, app, live_server, send_desk,
+                                                                                   caplog):
+    """The whole desk with slip helpers on: the bulk page starts them, the batch is split
+    between the (threaded) server and a helper, and the PDF comes back whole, in row order."""
+    app.config["SLIP_PROCESSES"] = 1
+    slip_pool.discard()
+    page = send_desk
+    records = [world.record("PROCESSING") for _ in range(slip_pdf.SPLIT_FROM + 4)]
+    try:
+        page.goto(live_server + "/bulk/send")
+        assert slip_pool._executor is not None  # opening the page started the helper
+        rows = [box.get_attribute("value") for box in page.locator("#bulk-rows input[name=ill_id]").all()]
+        assert sorted(rows) == sorted(r.ill_id for r in records)
+        for record in reversed(records):
+            scan(page, record.ill_id)
+        expect(page.locator(".scan-count")).to_have_text(f"Scanned: {len(records)}")
+        with page.expect_popup() as popup:
+            page.get_by_role("button", name="Send + print shipping slips").click()
+        expect(page.locator(".bulk-summary")).to_contain_text(f"{len(records)} done, 0 failed.")
+        popup.value.close()
+        response = page.request.get(live_server + page.locator("#slips-link").get_attribute("href"))
+        assert response.ok and response.headers["content-type"] == "application/pdf"
+        pdf = response.body()
+        assert pdf_page_count(pdf) == len(records)
+        for number, ill_id in enumerate(rows, start=1):
+            assert ill_id in pdf_text(pdf, page=number), number
+        assert "slip helper" not in caplog.text.lower()  # the helper rendered its part
+    finally:
+        slip_pool.discard()
