@@ -2,11 +2,12 @@
 
 A small pool of *spawned* interpreters: fresh processes, not forks of a web worker
 with its threads, locks and database connections. They start at the first big batch,
-or when a bulk page that prints opens (``warm_up``: a few milliseconds here, the
-helpers import WeasyPrint and render a sample slip in the background while the desk
+or when a bulk page that prints opens (``warm_up``: a few milliseconds for the request,
+the helpers import WeasyPrint and render a sample slip in the background while the desk
 scans), and stay for the life of the process. ``SLIP_PROCESSES`` sets how many; 0
 keeps everything in the calling process. This module does not import WeasyPrint: the
-helpers do, so a web worker that only opens a bulk page does not pay for it.
+helpers do, and ``warm_up`` has the web worker import it in a background thread, so
+opening a bulk page never waits for it.
 
 Whatever goes wrong with a helper, its part is rendered in the calling process
 (``result`` returns None): slower, never lost. A helper that dies or does not answer
@@ -17,8 +18,10 @@ worker is gone (killed, not shut down) exits by itself.
 """
 from __future__ import annotations
 
+import importlib
 import logging
 import os
+import sys
 import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -31,15 +34,24 @@ DEADLINE = 15.0  # seconds a batch waits for its helpers: a part takes about one
 MAX_FAILURES = 3
 REST = 300.0
 
+SLIPS_MODULE = __package__ + ".slips"  # imports WeasyPrint
+
 _executor: ProcessPoolExecutor | None = None
+_slips_import: threading.Thread | None = None
 _lock = threading.Lock()
 _failures = 0
 _resting_until = 0.0
 
 
 def warm_up(processes: int, wait: bool = False) -> None:
-    """Start the helpers now, in the background, so that the first batch finds them ready
-    (``wait``: return once they are, as the benchmark does)."""
+    """Start what the first print needs, in the background, so that it finds it ready: the
+    import of WeasyPrint in this process (a second) and the helpers (``wait``: return once
+    they are ready, as the benchmark does)."""
+    global _slips_import
+    with _lock:
+        if _slips_import is None and SLIPS_MODULE not in sys.modules:
+            _slips_import = threading.Thread(target=importlib.import_module, args=(SLIPS_MODULE,), daemon=True)
+            _slips_import.start()
     if processes <= 0:
         return
     pool = _pool(processes)

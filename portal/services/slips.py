@@ -198,12 +198,12 @@ def sample_html() -> str:
     """A made-up shipping slip using every element and style a slip uses: what a helper
     process renders once at its start, so that its first real batch finds WeasyPrint's
     SVG, image and text paths loaded (a cold helper took twice as long)."""
-    place = "〒100-0001 東京都千代田区1-1-1 サンプル大学附属図書館 (Sample University Library)"
+    library = "サンプル大学附属図書館 (Sample University Library)"
     return batch_html([{
         "ill_id": "1000000001", "barcode": barcode_data("1000000001"), "kind_ja": "複写", "kind_en": "Copy",
         "network": "NII", "citation": "日本図書館情報学会誌 / 大学図書館における相互貸借の現状 / 62(3) / pp. 145-160",
-        "std_no": "0000-0000", "requester_name": place[26:], "requester_code": "FA000001",
-        "requester_number": "R-0001", "lender_name": place[26:], "lender_code": "FA000002", "requester_address": place,
+        "std_no": "0000-0000", "requester_name": library, "requester_code": "FA000001", "requester_number": "R-0001",
+        "lender_name": library, "lender_code": "FA000002", "requester_address": f"〒100-0001 東京都千代田区1-1-1 {library}",
         "fee_groups": "A4 12 × ¥30 = ¥360", "base_fee": "¥100", "postage": "¥140", "total": "¥600",
         "dates": [("発送日 Sent", "2026-01-01"), ("返却期限 Due", "2026-01-15")],
     }], "shipping")

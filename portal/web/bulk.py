@@ -6,10 +6,7 @@ render the page, or for htmx the region that changed.
 """
 from __future__ import annotations
 
-import importlib
 import json
-import sys
-import threading
 
 from flask import Blueprint, Response, abort, current_app, request, url_for
 from flask_babel import gettext as _
@@ -30,8 +27,6 @@ bp = Blueprint("bulk", __name__)
 
 PAGE = "bulk/index.html"
 MAX_SCANS_PER_REQUEST = 50
-SLIPS_MODULE = "portal.services.slips"  # imports WeasyPrint
-_slips_import: threading.Thread | None = None  # started by the first bulk page
 
 
 def mode_or_404(name: str) -> BulkMode:
@@ -132,19 +127,9 @@ def page_url(mode: BulkMode, **args) -> str:
     return url_for(f"bulk.{mode.name}", **args)
 
 
-def warm_up_slips() -> None:
-    """What the first print of a bulk run needs starts in the background while the desk
-    scans: the helper processes, and the import of WeasyPrint in this worker (a second)."""
-    global _slips_import
-    slip_pool.warm_up(current_app.config.get("SLIP_PROCESSES", 0))
-    if _slips_import is None and SLIPS_MODULE not in sys.modules:
-        _slips_import = threading.Thread(target=importlib.import_module, args=(SLIPS_MODULE,), daemon=True)
-        _slips_import.start()
-
-
 def show(mode: BulkMode):
-    if mode.slip:
-        warm_up_slips()
+    if mode.slip:  # what printing needs starts while the desk scans
+        slip_pool.warm_up(current_app.config.get("SLIP_PROCESSES", 0))
     slip = request.args.get("slip") if request.args.get("slip") in SLIP_FILTERS else ""
     rows = bulk_rows(current_user, mode, slip or None)
     if request.args.get("check") in ("all", "none"):  # select all / clear all without JavaScript
@@ -242,7 +227,8 @@ def pdf_response(pdf: bytes, filename: str) -> Response:
 def slips_service():
     """WeasyPrint takes most of a second to import: loaded when a slip is first printed
     (or a bulk page opens), not with every app (and every flask command)."""
-    return importlib.import_module(SLIPS_MODULE)
+    from ..services import slips
+    return slips
 
 
 @bp.get("/bulk/slips/<kind>.pdf")
