@@ -12,6 +12,7 @@ from ..extensions import db
 from ..workflow.fees import Fees
 from ..workflow.statuses import Status
 from .library import Library
+from .patron import Patron
 from .types import Money, UTCDateTime, to_decimal, utcnow
 
 ILL_ID_OFFSET = 1_000_000_000  # ILL IDs are ten digits, assigned in order
@@ -61,6 +62,7 @@ class Record(db.Model):
     # end user
     client_name: Mapped[str] = mapped_column(String(200), default="")  # CLNT
     client_type: Mapped[str] = mapped_column(String(50), default="")  # CLNTP
+    patron_id: Mapped[int | None] = mapped_column(ForeignKey("patrons.id"), index=True)  # never shown to lenders
     # citation
     bib_id: Mapped[str] = mapped_column(String(50), default="")  # BIBID
     bib_note: Mapped[str] = mapped_column(Text, default="")  # BIBNT
@@ -103,6 +105,7 @@ class Record(db.Model):
 
     requester: Mapped[Library] = relationship(foreign_keys=[requester_id])
     lender: Mapped[Library | None] = relationship(foreign_keys=[lender_id])
+    patron: Mapped[Patron | None] = relationship()
     candidates: Mapped[list[Candidate]] = relationship(
         back_populates="record", order_by="Candidate.position", cascade="all, delete-orphan")
     fee_groups: Mapped[list[FeeGroupRow]] = relationship(

@@ -87,3 +87,9 @@ FILLED_TEMPLATES = [
     N_("User %(username)s already exists."),
     N_("Every candidate must be on the %(network)s network."),
 ]
+
+# Patrons (portal.services.patrons keeps its own lists).
+from ..services.patrons import FILLED_MESSAGES as _PATRON_FILLED, MESSAGES as _PATRON_MESSAGES  # noqa: E402
+
+DOMAIN_MESSAGES += _PATRON_MESSAGES
+FILLED_TEMPLATES += _PATRON_FILLED
