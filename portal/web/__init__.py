@@ -56,7 +56,8 @@ def init_web(app: Flask) -> None:
     def http_error(error: HTTPException):
         if request.path.startswith("/api/"):
             code = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}.get(error.code, "invalid")
-            return jsonify({"error": code, "message": error.description}), error.code
+            headers = {"Allow": ", ".join(error.valid_methods)} if getattr(error, "valid_methods", None) else {}
+            return jsonify({"error": code, "message": error.description}), error.code, headers
         return error_page(error), error.code
 
     @app.errorhandler(Exception)
