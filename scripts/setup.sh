@@ -15,10 +15,12 @@ for arg in "$@"; do
 done
 
 # chromium: browser tests (/usr/bin/chromium); postgresql: throwaway test servers;
-# fonts-ipaexfont-gothic: CJK font for PDFs; poppler-utils: pdftotext/pdftoppm; zbar-tools: zbarimg;
+# fonts-ipaexfont-gothic: CJK font for PDFs; fonts-noto-cjk, fonts-symbola, fonts-noto-color-emoji: the slips'
+# fallback fonts (characters beyond the BMP, symbols, emoji); poppler-utils: pdftotext/pdftoppm; zbar-tools: zbarimg;
 # libpango…shared-mime-info: WeasyPrint runtime libraries on Debian; python3-venv, make: this tooling.
 PACKAGES=(
-  chromium postgresql fonts-ipaexfont-gothic poppler-utils zbar-tools
+  chromium postgresql fonts-ipaexfont-gothic fonts-noto-cjk fonts-symbola fonts-noto-color-emoji
+  poppler-utils zbar-tools
   libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0
   libfontconfig1 libffi8 shared-mime-info python3-venv make
 )

@@ -42,6 +42,12 @@
     document.body.addEventListener("htmx:responseError", function (event) {
       if (event.detail.elt === scanForm) beep("error");
     });
+
+    // After a run, the next scan goes into the scan field, unless a failed row has an input
+    // to correct (portal.js focused it).
+    document.body.addEventListener("htmx:afterSettle", function (event) {
+      if (event.target.id === "bulk-form" && !event.target.querySelector("[aria-invalid=true]")) scanInput.focus();
+    });
   }
 
   function applyScans() {

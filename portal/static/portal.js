@@ -15,11 +15,17 @@
     area.replaceChildren(p);
   });
 
-  // After a swap, put the keyboard focus where the user continues:
-  // the first field marked data-autofocus, else the first invalid field.
+  // After a swap, put the keyboard focus where the user continues: the first invalid field
+  // of a form re-shown with its errors, else what the server marked data-autofocus (the first
+  // command after a command or a conflict, the first field of a command form, a message).
+  // The event fires on each element the swap put in: for an outerHTML swap,
+  // event.detail.target is the element that was replaced, no longer in the page.
   document.body.addEventListener("htmx:afterSettle", function (event) {
-    var root = event.detail.target || document;
-    var target = root.querySelector("[aria-invalid=true]") || root.querySelector("[data-autofocus]");
+    var root = event.target;
+    if (!root || !root.isConnected || typeof root.querySelector !== "function") return;
+    var target = root.querySelector("[aria-invalid=true]") || root.querySelector("[data-autofocus]")
+      || (root.matches("[data-autofocus]") ? root : null)
+      || (root.id === "command-form" ? root.querySelector("form input:not([type=hidden]), form select, form textarea") : null);
     if (target && typeof target.focus === "function") target.focus();
   });
 

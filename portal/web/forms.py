@@ -181,7 +181,6 @@ class CommandForm:
     version: str = ""
     errors: dict[str, str] = field(default_factory=dict)
     message: str = ""  # form-level error (conflict, not allowed)
-    stale: bool = False  # the record changed since the form was opened
     templates: list = field(default_factory=list)
 
 

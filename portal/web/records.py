@@ -132,9 +132,10 @@ def load_for_command(ill_id: str, command: str) -> tuple[Record, str, Side | Non
 def command_form(ill_id: str, command: str):
     record, command, side = load_for_command(ill_id, command)
     if side is None or command not in commands_for(current_user, record):
+        # A stale page offered it: show the record as it is now, with why above it.
         message = _("%(command)s is not possible now: the record is in status %(status)s.",
                     command=command, status=status_label(record.status))
-        return render(SHOW, "command_form", status=409, **page_context(record, form_message=message))
+        return record_now(record, message)
     form = build_form(record, command, side)
     return render(SHOW, "command_form", **page_context(record, form))
 
@@ -163,9 +164,8 @@ def run_command(ill_id: str, command: str):
         return render(SHOW, "command_form", status=422, **page_context(record, form))
     except (Conflict, CommandNotAllowed) as error:
         record = load(ill_id)  # the record as it is now
-        form.message = error_message(error) + " " + _("Current status: %(status)s.", status=status_label(record.status))
-        form.stale = True
-        return render(SHOW, "command_form", status=409, **page_context(record, form))
+        return record_now(record, error_message(error) + " " + _("Current status: %(status)s.",
+                                                                  status=status_label(record.status)))
     if record.status != before:
         notice = _("%(command)s done: %(before)s → %(after)s.", command=command,
                    before=status_label(before), after=status_label(record.status))
@@ -179,6 +179,19 @@ def run_command(ill_id: str, command: str):
     response.headers["HX-Retarget"] = "#record"
     response.headers["HX-Reswap"] = "outerHTML"
     response.headers["HX-Trigger"] = "records-changed"
+    return response
+
+
+def record_now(record: Record, conflict: str):
+    """A stale page (another tab or the partner changed the record): the whole record as it is
+    now (status, commands, fields), the conflict message above it; 409."""
+    context = page_context(record, conflict=conflict)
+    if not is_htmx():
+        return render(SHOW, status=409, **context)
+    response = fragment(SHOW, "record", "queue_counts_oob", status=409,
+                        **context, queue_totals=queue_totals(current_user.library_id))
+    response.headers["HX-Retarget"] = "#record"
+    response.headers["HX-Reswap"] = "outerHTML"
     return response
 
 

@@ -1,12 +1,12 @@
 """Library settings (managers), libraries and users (admins), API tokens (everyone)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..extensions import db
-from ..models import User
+from ..models import ApiToken, User
 from ..models.user import ROLES
 from ..services.admin import (SLIP_SIZES, add_library, add_user, get_library, issue_token, revoke_token,
                              update_library, update_user)
@@ -264,15 +264,32 @@ def edit_user(user_id: int):
 
 @bp.get("/settings/tokens")
 def tokens():
-    return render("settings/tokens.html", tokens=current_user.tokens, secret=None)
+    # A token issued just before (post/redirect/get): shown once, then gone from the session,
+    # and the page is never cached, so neither a reload nor the back button shows it again.
+    secret = session.pop("new_token", None)
+    response = render("settings/tokens.html", tokens=current_user.tokens, secret=secret)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/settings/tokens")
 def issue():
     label = request.form.get("label", "").strip()[:100]
-    secret = issue_token(current_user, label)
-    # Shown once, in this response only: neither stored nor put in the session.
-    return render("settings/tokens.html", tokens=current_user.tokens, secret=secret)
+    session["new_token"] = issue_token(current_user, label)
+    return redirect(url_for("settings.tokens"), 303)
+
+
+def own_token(token_id: int):
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != current_user.id or token.revoked_at is not None:
+        abort(404)
+    return token
+
+
+@bp.get("/settings/tokens/<int:token_id>/revoke")
+def confirm_revoke(token_id: int):
+    """Revoking cannot be undone (scripts using the token stop working): asked first, without JavaScript too."""
+    return render("settings/revoke_token.html", token=own_token(token_id))
 
 
 @bp.post("/settings/tokens/<int:token_id>/revoke")

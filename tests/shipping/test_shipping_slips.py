@@ -266,3 +266,29 @@ def test_markup_that_is_not_xml_is_still_parsed_as_html(caplog):
     pdf = SlipHTML("<p>発送票<br>ILL 1000000001").write_pdf(stylesheets=[stylesheet("A5")], font_config=font_config)
     assert "not well-formed" in caplog.text
     assert "ILL 1000000001" in pdf_text(pdf)
+
+
+def pdf_fonts(pdf: bytes) -> str:
+    from shipping_helpers import need
+    return subprocess.run([need("pdffonts"), "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+
+
+def test_characters_beyond_the_font_print_from_the_fallback_fonts(world):
+    """𠮷 (U+20BB7, beyond the BMP), an emoji and a symbol are not in IPAex: they come from Noto Sans
+    CJK JP, Noto Color Emoji and Symbola instead of printing as empty boxes (.notdef), and read back
+    as themselves; the digits stay in the slip font."""
+    record, = shipped(world, citation={"title": "𠮷野家の記録 📦", "article": "髙橋 ⛟"})
+    pdf = render_slips(world.user("L1"), [record], "shipping")
+    fonts = pdf_fonts(pdf)
+    assert "IPAexGothic" in fonts or "Slip-Gothic" in fonts
+    assert "Noto-Sans-CJK-JP" in fonts and "Noto-Color-Emoji" in fonts and "Symbola" in fonts
+    text = pdf_text(pdf)
+    assert "𠮷野家の記録" in text and "📦" in text and "⛟" in text
+    plain, = shipped(world, citation={"title": "1234567890"})
+    assert "Noto-Color-Emoji" not in pdf_fonts(render_slips(world.user("L1"), [plain], "shipping"))
+
+
+def test_slips_without_unusual_characters_embed_only_the_slip_font(world):
+    record, = shipped(world, citation={"title": TITLE})
+    fonts = pdf_fonts(render_slips(world.user("L1"), [record], "shipping"))
+    assert "Noto" not in fonts and "Symbola" not in fonts

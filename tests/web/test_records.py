@@ -224,8 +224,36 @@ def test_stale_form_gets_the_conflict_message_and_current_status(world, desk, ot
                          {"version": stale_version, "comment": "未所蔵"}, htmx=True)
     assert response.status_code == 409
     html = response.get_data(as_text=True)
-    assert "New inquiry" in html or "新着照会" in html
     assert fresh(record).status == "NEW_INQUIRY"
+    # the whole record as it is now replaces the stale one: the message above it, the new badge,
+    # the commands of the new status, the new history; not only the form
+    assert response.headers["HX-Retarget"] == "#record" and response.headers["HX-Reswap"] == "outerHTML"
+    assert html.lstrip().startswith('<div id="record"')
+    assert html.index('class="message message--error conflict"') < html.index('class="record-head"')
+    assert "badge--NEW_INQUIRY" in html and "badge--PROCESSING" not in html
+    assert "/commands/PARDON" not in html  # PARDON is not offered in NEW_INQUIRY
+    assert "巻号をご確認ください" in html
+    assert 'class="command-form"' not in html
+
+
+def test_stale_form_without_javascript_gets_the_whole_page_as_it_is_now(world, desk):
+    record = world.record("PROCESSING")
+    desk.as_user("L1")
+    stale_version = record.version
+    world.run("L1", record, "INQUIRE", comment="巻号をご確認ください")
+    response = desk.post(f"/records/{record.ill_id}/commands/PARDON", {"version": stale_version, "comment": "未所蔵"})
+    assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    assert "<html" in html and "badge--NEW_INQUIRY" in html and "conflict" in html
+
+
+def test_stale_command_link_shows_the_record_as_it_is_now(world, desk):
+    record = world.record("PROCESSING")
+    desk.as_user("R")
+    response = desk.get(f"/records/{record.ill_id}/commands/OK", htmx=True)
+    assert response.status_code == 409 and response.headers["HX-Retarget"] == "#record"
+    html = response.get_data(as_text=True)
+    assert "conflict" in html and "OK" in html and "badge--PROCESSING" in html
 
 
 def test_comment_is_escaped(world, desk):

@@ -108,15 +108,26 @@ def test_admin_adds_library_and_user(world, desk):
 def test_api_token_shown_once_then_revoked(world, desk):
     desk.as_user("R")
     response = desk.post("/settings/tokens", {"label": "scanner 1"})
-    html = response.get_data(as_text=True)
-    secret = re.search(r'id="token-secret"[^>]*>([^<]+)<', html).group(1)
+    assert response.status_code == 303 and response.headers["Location"].endswith("/settings/tokens")
+    shown = desk.get("/settings/tokens")
+    assert shown.headers["Cache-Control"] == "no-store"
+    secret = re.search(r'id="token-secret"[^>]*>([^<]+)<', shown.get_data(as_text=True)).group(1)
     token = db.session.scalar(db.select(ApiToken).where(ApiToken.token_hash == hash_token(secret)))
     assert token is not None and token.label == "scanner 1"
+    # a reload shows the list without the secret, and issues nothing
     listing = desk.get("/settings/tokens").get_data(as_text=True)
-    assert secret not in listing and "scanner 1" in listing
+    assert secret not in listing and "scanner 1" in listing and 'id="token-secret"' not in listing
+    assert db.session.scalar(db.select(db.func.count(ApiToken.id))) == 1
+    # revoking asks first (a page with the question), then the POST revokes
+    question = desk.get(f"/settings/tokens/{token.id}/revoke")
+    assert question.status_code == 200 and "scanner 1" in question.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(ApiToken, token.id).revoked_at is None
+    assert f'href="/settings/tokens/{token.id}/revoke"' in listing
     assert desk.post(f"/settings/tokens/{token.id}/revoke").status_code == 302
     db.session.expire_all()
     assert db.session.get(ApiToken, token.id).revoked_at is not None
+    assert desk.get(f"/settings/tokens/{token.id}/revoke").status_code == 404  # already revoked
 
 
 def test_cannot_revoke_someone_elses_token(world, desk):
@@ -125,6 +136,7 @@ def test_cannot_revoke_someone_elses_token(world, desk):
     token = db.session.scalar(db.select(ApiToken).where(ApiToken.label == "theirs"))
     desk.as_user("R")
     assert desk.post(f"/settings/tokens/{token.id}/revoke").status_code == 404
+    assert desk.get(f"/settings/tokens/{token.id}/revoke").status_code == 404
 
 
 def admin_desk(desk):
