@@ -29,6 +29,26 @@
     if (target && typeof target.focus === "function") target.focus();
   });
 
+  // Keyboard shortcuts (documented on /help): Alt+Shift+letter focuses the element marked
+  // data-shortcut="letter" (never clicks it); "/" outside a text field focuses the search box.
+  document.addEventListener("keydown", function (event) {
+    var typing = event.target.closest && event.target.closest("input, textarea, select, [contenteditable]");
+    var key = (event.key || "").toLowerCase();
+    var target = null;
+    if (event.altKey && event.shiftKey && !event.ctrlKey && !event.metaKey && /^[a-z]$/.test(key)) {
+      target = document.querySelector('[data-shortcut="' + key + '"]');
+    } else if (event.key === "/" && !typing && !event.altKey && !event.ctrlKey && !event.metaKey) {
+      target = document.getElementById("global-search");
+    } else if (event.code && /^Key[A-Z]$/.test(event.code) && event.altKey && event.shiftKey) {
+      // keyboards whose Alt+Shift+letter yields another character
+      target = document.querySelector('[data-shortcut="' + event.code.slice(3).toLowerCase() + '"]');
+    }
+    if (!target) return;
+    event.preventDefault();
+    target.focus();
+    if (typeof target.select === "function" && target.tagName === "INPUT") target.select();
+  });
+
   // Comment templates: picking one inserts its text into the comment box
   // (without JavaScript the server puts the chosen template first instead).
   document.body.addEventListener("change", function (event) {

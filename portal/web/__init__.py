@@ -9,7 +9,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..extensions import db, login_manager
 from ..models import User
-from . import i18n
+from . import i18n, labels
 from .htmx import is_htmx
 
 
@@ -35,11 +35,12 @@ def init_web(app: Flask) -> None:
 
     from .auth import bp as auth_bp
     from .bulk import bp as bulk_bp
+    from .help import bp as help_bp
     from .main import bp as main_bp
     from .records import bp as records_bp
     from .settings import bp as settings_bp
 
-    staff_pages = (main_bp, records_bp, settings_bp, bulk_bp)
+    staff_pages = (main_bp, records_bp, settings_bp, bulk_bp, help_bp)
     for blueprint in (auth_bp, *staff_pages):
         app.register_blueprint(blueprint)
     needs_login = {blueprint.name for blueprint in staff_pages}
@@ -103,5 +104,8 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals.update(
         current_language=i18n.language, nav_extra_links=nav_extra_links, status_label=i18n.status_label,
         queue_of=queue_of, offers_copy=offers_copy, age_in_days=age_in_days,
+        role_label=labels.role_label, role_options=lambda codes: labels.options(codes, labels.ROLES),
+        slip_size_options=lambda codes: labels.options(codes, labels.SLIP_SIZES), language_names=labels.LANGUAGES,
+        system_note=labels.system_note,
         my_queue_totals=lambda: queue_totals(current_user.library_id) if current_user.is_authenticated else None,
     )

@@ -90,3 +90,36 @@ def field_label(name: str) -> str:
 
 def command_label(command: str) -> str:
     return str(COMMANDS.get(command, command))
+
+
+ROLES = {"staff": _l("Staff"), "manager": _l("Manager"), "admin": _l("Administrator")}
+SLIP_SIZES = {"A5": _l("A5 (148 × 210 mm)"), "A4": _l("A4 (210 × 297 mm)"),
+              "label": _l("Label (100 × 150 mm, e.g. a book band)")}
+LANGUAGES = {"ja": "日本語", "en": "English"}  # each in its own language, as on the switch
+
+
+def role_label(role: str) -> str:
+    return str(ROLES.get(role, role))
+
+
+def options(codes, names: dict) -> list[tuple[str, str]]:
+    """(code, translated name) pairs for a select of fixed codes."""
+    return [(code, str(names.get(code, code))) for code in codes]
+
+
+# Notes the portal writes into the shared history are stored in one fixed text (both
+# libraries read the record, each in its own language) and translated when shown.
+SYSTEM_NOTES = {  # the texts of workflow.machine.SKIPPED_NOTE and ALL_DECLINED_NOTE (a test checks)
+    "Service suspended; forwarded by the system (サービス停止中につきシステムが転送しました)":
+        _l("Service suspended; forwarded by the system"),
+    "Declined by all designated lenders (指定した全ての受付館で謝絶されました)": _l("Declined by all designated lenders"),
+}
+
+
+def system_note(text: str | None) -> str:
+    """A SYSTEM history comment in the reader's language (what follows the note, e.g. ': L2', kept)."""
+    text = text or ""
+    for stored, label in SYSTEM_NOTES.items():
+        if text.startswith(stored):
+            return str(label) + text[len(stored):]
+    return text
