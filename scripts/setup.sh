@@ -65,5 +65,25 @@ else
   echo "$want" > "$stamp"
 fi
 
+# axe-core (the accessibility engine the browser tests run on every page type), from the npm
+# registry into .node/ (git-ignored). Node.js and npm: the machine's, else Debian's npm package.
+AXE_VERSION="4.10.3"
+if [ -f .node/node_modules/axe-core/axe.min.js ] && grep -q "\"version\": \"$AXE_VERSION\"" .node/node_modules/axe-core/package.json; then
+  log "axe-core: $AXE_VERSION present"
+else
+  if ! command -v npm >/dev/null 2>&1; then
+    if [ "$skip_apt" = 1 ]; then
+      echo "[setup] error: npm is missing (needed for axe-core); install Node.js and npm" >&2; exit 1
+    fi
+    SUDO=()
+    [ "$(id -u)" -eq 0 ] || SUDO=(sudo)
+    log "npm missing: apt-get install npm"
+    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends npm
+  fi
+  log "axe-core: npm install axe-core@$AXE_VERSION into .node/"
+  mkdir -p .node
+  npm install --prefix .node --no-audit --no-fund --no-save --loglevel=error "axe-core@$AXE_VERSION"
+fi
+
 # Note: never run 'playwright install'; tests drive the system /usr/bin/chromium.
 log "done"

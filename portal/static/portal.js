@@ -29,6 +29,20 @@
     if (target && typeof target.focus === "function") target.focus();
   });
 
+  // A table wider than the screen scrolls in its box (.table-scroll): when nothing inside can
+  // take the focus, the box itself does, so that the keyboard can scroll it too.
+  function scrollableBoxes() {
+    document.querySelectorAll(".table-scroll").forEach(function (box) {
+      var wide = box.scrollWidth > box.clientWidth + 1;
+      var focusable = box.querySelector("a[href], button, input, select, textarea, [tabindex]");
+      if (wide && !focusable) box.setAttribute("tabindex", "0");
+      else if (!wide && box.getAttribute("tabindex") === "0") box.removeAttribute("tabindex");
+    });
+  }
+  scrollableBoxes();
+  window.addEventListener("resize", scrollableBoxes);
+  document.body.addEventListener("htmx:afterSettle", scrollableBoxes);
+
   // Keyboard shortcuts (documented on /help): Alt+Shift+letter focuses the element marked
   // data-shortcut="letter" (never clicks it); "/" outside a text field focuses the search box.
   document.addEventListener("keydown", function (event) {

@@ -26,3 +26,14 @@ def test_the_documented_shortcuts_are_on_their_pages(world, desk):
 
 def test_help_needs_a_login(client):
     assert client.get("/help").status_code == 302
+
+
+def test_search_page_landmarks_are_unique(world, desk):
+    """The header's quick search and the search page's form are both search landmarks: each has its own name."""
+    import re
+    desk.as_user("L1")
+    html = desk.get("/search?q=x").get_data(as_text=True)
+    names = re.findall(r'<form[^>]*role="search"[^>]*aria-label="([^"]+)"', html)
+    searches = re.findall(r'<form[^>]*role="search"', html)
+    assert len(searches) == 2 and len(set(names)) == 2
+    assert html.count("<main") == 1 and html.count("<header") == 1
