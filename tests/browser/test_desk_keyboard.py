@@ -20,10 +20,6 @@ def fresh(record) -> Record:
     return db.session.get(Record, record.id)
 
 
-def focused_id(page) -> str:
-    return page.evaluate("document.activeElement && document.activeElement.id")
-
-
 @pytest.mark.parametrize("field", ["#fees-qty-0", "#fees-postage", "#f-date_sent"])
 def test_enter_in_a_fee_or_date_field_runs_send_and_keeps_fee_group_1(world, live_server, new_page, field):
     record = world.record("PROCESSING")
@@ -102,12 +98,16 @@ def test_shortcuts_reach_the_search_box_the_scan_field_and_the_commands(world, l
     page.goto(live_server + "/bulk/send")
     page.locator("#leave-bulk").focus()
     page.keyboard.press("Alt+Shift+S")  # the header's search box
-    assert focused_id(page) == "global-search"
+    expect(page.locator("#global-search")).to_be_focused()
     page.keyboard.press("Alt+Shift+I")  # the scan field
-    assert focused_id(page) == "scan-input"
+    expect(page.locator("#scan-input")).to_be_focused()
+    page.locator("#leave-bulk").focus()
+    page.keyboard.press("/")  # "/" outside a text field: the search box too
+    expect(page.locator("#global-search")).to_be_focused()
     open_record(page, record.ill_id)
+    page.wait_for_load_state()
     page.keyboard.press("Alt+Shift+C")  # the first command
-    assert focused_id(page) == "first-command"
+    expect(page.locator("#first-command")).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.locator("#command-form-title")).to_be_visible()
 
@@ -126,9 +126,9 @@ def test_keyboard_only_bulk_send_three_scans_print_and_scan_the_next(world, live
     expect(page.locator(".scan-count")).to_have_text("Scanned: 3")
     # to "Send + print" by keyboard: the shortcut to the run buttons, then Tab to the second
     page.keyboard.press("Alt+Shift+R")
-    assert page.evaluate("document.activeElement.value") == "run"
+    expect(page.locator("#bulk-form button[value=run]")).to_be_focused()
     page.keyboard.press("Tab")
-    assert page.evaluate("document.activeElement.value") == "run_print"
+    expect(page.locator("#bulk-form button[value=run_print]")).to_be_focused()
     with page.expect_popup() as popup:
         page.keyboard.press("Enter")
     expect(page.locator(".bulk-summary")).to_contain_text("3 done, 0 failed.")
