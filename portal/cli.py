@@ -142,4 +142,5 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(users)
     for command in (demo, archive, graph):
         app.cli.add_command(command)
+    from .cli_patrons import patrons; app.cli.add_command(patrons)  # noqa: E702
     from .bench import bench; app.cli.add_command(bench)  # noqa: E702  shipping desk benchmark (portal/bench.py)

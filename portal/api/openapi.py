@@ -181,6 +181,8 @@ RECORD_SCHEMA = {
         "citation": _strings("title", "article", "volume", "pages", "year", "std_no", "bib_id", "note", "author",
                              "publisher"),
         "client": _strings("name", "type"),
+        "patron": {"type": ["string", "null"], "description": "the patron's card number, for the requesting "
+                                                              "library only (null for anyone else)"},
         "terms": _strings("account_type", "copy_type", "send_via", "permission"),
         "local_numbers": {"type": "object", "properties": {"requester": STRING, "lender": STRING}},
         "fees": {"type": "object", "required": ["groups", "base_fee", "postage", "total"], "properties": {

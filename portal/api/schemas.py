@@ -79,6 +79,8 @@ class NewRecord(ApiModel):
     candidates: list[CandidateInput] = Field(min_length=1, max_length=MAX_CANDIDATES)
     requester_number: column_text("requester_number") | None = None
     requester_staff: column_text("requester_staff") | None = None
+    patron: Text(64, description="the card number of one of the caller's patrons: links the request and fills "
+                                 "the client's name and type unless given (422 if unknown)") | None = None
 
 
 # -- commands -------------------------------------------------------------------------------------

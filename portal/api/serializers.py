@@ -36,6 +36,8 @@ def record_to_dict(record: Record, library_id: int, allowed: list[str]) -> dict:
                      "bib_id": record.bib_id, "note": record.bib_note, "author": record.author,
                      "publisher": record.publisher, "verify_source": record.verify_source},
         "client": {"name": record.client_name, "type": record.client_type},
+        # the patron's card number, for the requesting library only (a lender sees CLNT / CLNTP alone)
+        "patron": record.patron.number if record.patron_id and library_id == record.requester_id else None,
         "terms": {"account_type": record.account_type, "copy_type": record.copy_type,
                   "send_via": record.send_via, "permission": record.permission},
         "local_numbers": {"requester": record.requester_number, "lender": record.lender_number},

@@ -230,7 +230,7 @@ def _duplicate_number() -> ValidationError:
     return ValidationError({"number": "A patron with this number already exists in your library."})
 
 
-def _new_consent(patron: Patron, action: str, channel: str, method: str, wording: str,
+def new_consent_row(patron: Patron, action: str, channel: str, method: str, wording: str,
                  actor: User | None) -> PatronConsent:
     consent = PatronConsent(channel=channel, action=action, method=method, wording=wording,
                             recorded_by_id=actor.id if actor is not None else None, at=utcnow())
@@ -258,7 +258,7 @@ def build_patron(library: Library, data: dict, actor: User | None = None) -> Pat
     patron.library = library
     db.session.add(patron)
     if consent:
-        _new_consent(patron, "given", "sms", method,
+        new_consent_row(patron, "given", "sms", method,
                      wording or DEFAULT_SMS_WORDING[patron.language], actor)
     return patron
 
@@ -300,7 +300,7 @@ def record_consent(patron: Patron, channel: str, method: str, wording: str | Non
     _check_own(actor, patron)
     method, wording = clean_consent(channel, method, wording)
     with unit_of_work():
-        consent = _new_consent(patron, "given", channel, method, wording or DEFAULT_SMS_WORDING[patron.language],
+        consent = new_consent_row(patron, "given", channel, method, wording or DEFAULT_SMS_WORDING[patron.language],
                                actor)
     return consent
 
@@ -316,5 +316,28 @@ def opt_out(patron: Patron, channel: str, method: str, actor: User | None = None
     with unit_of_work():
         consent = None
         if patron.sms_consent:
-            consent = _new_consent(patron, "withdrawn", channel, method, "", actor)
+            consent = new_consent_row(patron, "withdrawn", channel, method, "", actor)
     return consent
+
+
+# -- requests made for a patron ------------------------------------------------
+
+#: The end-user type (CLNTP) a request gets from the patron's group; another group is copied as it is.
+CLIENT_TYPE_OF_GROUP = {"faculty": "教員", "graduate": "大学院生", "undergraduate": "学部生", "staff": "職員",
+                        "external": "学外者"}
+
+
+def client_type_for(patron: Patron) -> str:
+    return CLIENT_TYPE_OF_GROUP.get(patron.group.lower(), patron.group)
+
+
+def patron_for_request(library_id: int, number) -> Patron:
+    """The active patron of the requesting library a new request is for; ValidationError on `patron`."""
+    if not isinstance(number, str):
+        raise ValidationError({"patron": "Must be text."})
+    patron = find_patron(library_id, number)
+    if patron is None:
+        raise ValidationError({"patron": "No patron with this number in your library."})
+    if not patron.active:
+        raise ValidationError({"patron": f"Patron {patron.number} is inactive."})
+    return patron

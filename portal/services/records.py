@@ -14,6 +14,7 @@ from ..workflow.fees import compute_fees
 from ..workflow.machine import CommandContext, Side, allowed_commands, fire
 from . import portal_today, unit_of_work
 from .access import load_record, side_of
+from .patrons import client_type_for, patron_for_request
 
 MAX_CANDIDATES = 5
 DATE_KEYS = ("ordered", "accepted", "sent", "received", "due", "sent_back", "return_received")
@@ -133,12 +134,21 @@ def create_record(actor: User, data: dict, order_now: bool = False) -> Record:
         candidates, network = resolve_candidates(data.get("candidates"), actor.library, network)
     except ValidationError as error:
         errors.update(error.fields)
+    patron = None
+    if data.get("patron") not in (None, ""):
+        try:  # the requesting library's own patron; CLNT / CLNTP come from it unless given
+            patron = patron_for_request(actor.library_id, data["patron"])
+        except ValidationError as error:
+            errors.update(error.fields)
+        else:
+            fields["client_name"] = fields.get("client_name") or patron.name[:text_limit(Record, "client_name")]
+            fields["client_type"] = fields.get("client_type") or client_type_for(patron)[:text_limit(Record, "client_type")]
     if errors:
         raise ValidationError(errors)
     with unit_of_work():
         fields["requester_staff"] = fields.get("requester_staff") or actor.username
         record = Record(kind=kind, network=network, requester=actor.library,
-                        requester_address=actor.library.address, **fields)
+                        requester_address=actor.library.address, patron=patron, **fields)
         record.candidates = [Candidate(position=i, **row) for i, row in enumerate(candidates)]
         db.session.add(record)
         db.session.flush()
