@@ -7,6 +7,7 @@ from ..extensions import db
 from ..models import FeeDefault, Library, Record, User
 from . import unit_of_work
 from .admin import add_library, add_user
+from .patrons import create_patron, find_patron
 from .records import create_record, perform_command
 
 DEMO_PASSWORD = "ill-demo-2026"
@@ -79,6 +80,18 @@ LOAN_ONLY = {"ON_LOAN", "RENEWAL_REQUESTED", "RETURNED", "RETURN_PROCESSING", "R
 COPY_ONLY = {"CONFIRMED"}
 PAIRS = [("alice", "FA000002"), ("carol", "FA000001"), ("grace", "FA000002"), ("carol", "FA000004")]
 
+# Patrons of every library: with e-mail, mobile and SMS consent, some without, in both languages.
+PATRON_PREFIXES = {"FA000001": "HU", "FA000002": "TU", "FA000003": "KU", "FA000004": "QU",
+                   "OCLC0001": "UM", "OCLC0002": "CU"}
+DEMO_PATRONS = [  # name, group, e-mail user, mobile, language, consent method
+    ("山田 花子", "graduate", "hanako.yamada", "090-1234-5601", "ja", "counter"),
+    ("John Smith", "faculty", "john.smith", "080-2345-6702", "en", "form"),
+    ("佐藤 一郎", "undergraduate", "ichiro.sato", None, "ja", None),
+    ("鈴木 次郎", "staff", None, "070-3456-7803", "ja", None),
+    ("Maria Garcia", "external", None, None, "en", None),
+    ("高橋 美咲", "faculty", "misaki.takahashi", "090-4567-8904", "ja", "phone"),
+]
+
 
 def demo_loaded() -> bool:
     return db.session.scalar(select(User).where(User.username == "alice")) is not None
@@ -98,6 +111,7 @@ def _walk(record: Record, path) -> Record:
 def load_demo() -> list[tuple[str, str, str, str]]:
     """Load the demo once; returns (username, password, library, role) rows. Idempotent."""
     if demo_loaded():
+        add_demo_patrons()  # a demo loaded before patrons existed gets them now
         return []
     for values in LIBRARIES:
         add_library(**values)
@@ -110,6 +124,7 @@ def load_demo() -> list[tuple[str, str, str, str]]:
             ]
     for username, code, role in USERS:
         add_user(username, code, DEMO_PASSWORD, role)
+    add_demo_patrons()
     count = 0
     for status, path in PATHS.items():
         kinds = ["loan"] if status in LOAN_ONLY else ["copy"] if status in COPY_ONLY else ["copy", "loan"]
@@ -117,13 +132,17 @@ def load_demo() -> list[tuple[str, str, str, str]]:
             for requester, lender in PAIRS[: 2 if status not in ("UNPROCESSED", "SHIPPED", "PROCESSING") else 4]:
                 title, article, volume, pages, year = TITLES[count % len(TITLES)]
                 count += 1
-                record = create_record(_user(requester), {
+                data = {
                     "kind": kind, "citation": {"title": title, "article": article, "volume": volume,
                                                "pages": pages, "year": year},
                     "client": {"name": f"利用者 {count:03d}", "type": ["教員 (faculty)", "大学院生 (graduate)", "学部生 (student)"][count % 3]},
                     "candidates": [{"library": lender, "location": "中央図書館 書庫", "call_number": f"0{count:02d}.7/N{count}"},
                                    {"library": "FA000003", "location": "本館"}],
-                })
+                }
+                if count % 3:  # two requests in three are for one of the library's patrons
+                    data["client"] = {}
+                    data["patron"] = demo_patron_number(_user(requester).library.code, count % len(DEMO_PATRONS))
+                record = create_record(_user(requester), data)
                 _walk(record, path)
     _special_cases()
     return [(u, DEMO_PASSWORD, c, r) for u, c, r in USERS]
@@ -146,3 +165,30 @@ def _special_cases() -> None:
                                                                      "volume": "521", "pages": "436-444", "year": "2015"},
                                          "candidates": [{"library": "OCLC0002"}]})
     _walk(oclc, TO_PROCESSING)
+
+
+def demo_patron_number(library_code: str, index: int) -> str:
+    return f"{PATRON_PREFIXES[library_code]}{index + 1:04d}"
+
+
+def add_demo_patrons() -> int:
+    """The demo patrons of each demo library that are missing (safe to run twice)."""
+    added = 0
+    for code, prefix in PATRON_PREFIXES.items():
+        library = db.session.scalar(select(Library).where(Library.code == code))
+        manager = db.session.scalar(select(User).where(User.library_id == library.id, User.role == "manager")
+                                    .order_by(User.id)) if library else None
+        if manager is None:
+            continue
+        domain = library.email.split("@", 1)[-1] if "@" in library.email else "example.jp"
+        for index, (name, group, mail, mobile, language, consent) in enumerate(DEMO_PATRONS):
+            number = demo_patron_number(code, index)
+            if find_patron(library.id, number) is not None:
+                continue
+            data = {"number": number, "name": name, "group": group, "language": language,
+                    "email": f"{mail}@{domain}" if mail else None, "mobile": mobile}
+            if consent:
+                data["sms_consent"] = {"method": consent}
+            create_patron(manager, data)
+            added += 1
+    return added

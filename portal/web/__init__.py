@@ -37,10 +37,11 @@ def init_web(app: Flask) -> None:
     from .bulk import bp as bulk_bp
     from .help import bp as help_bp
     from .main import bp as main_bp
+    from .patrons import bp as patrons_bp
     from .records import bp as records_bp
     from .settings import bp as settings_bp
 
-    staff_pages = (main_bp, records_bp, settings_bp, bulk_bp, help_bp)
+    staff_pages = (main_bp, records_bp, settings_bp, bulk_bp, help_bp, patrons_bp)
     for blueprint in (auth_bp, *staff_pages):
         app.register_blueprint(blueprint)
     needs_login = {blueprint.name for blueprint in staff_pages}

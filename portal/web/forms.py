@@ -252,6 +252,7 @@ NEW_TEXT_FIELDS = CITATION_FIELDS + ("client_name", "client_type") + TERMS_FIELD
 def new_request_values(form: MultiDict) -> dict:
     values = {name: form.get(name, "").strip() for name in NEW_TEXT_FIELDS}
     values["kind"] = form.get("kind", "")
+    values["patron"] = form.get("patron", "").strip()  # the card number the patron picker chose
     return values
 
 
@@ -263,6 +264,7 @@ def new_request_data(values: dict, candidates: list[dict]) -> dict:
         "client": {"name": values["client_name"], "type": values["client_type"]},
         "terms": {name: values[name] for name in TERMS_FIELDS},
         "requester_number": values["requester_number"],
+        "patron": values.get("patron") or None,
         "candidates": candidates,
     }
 

@@ -89,7 +89,7 @@ FILLED_TEMPLATES = [
 ]
 
 # Patrons (portal.services.patrons keeps its own lists).
-from ..services.patrons import FILLED_MESSAGES as _PATRON_FILLED, MESSAGES as _PATRON_MESSAGES  # noqa: E402
+from ..services import patron_import as _patron_import, patrons as _patrons  # noqa: E402
 
-DOMAIN_MESSAGES += _PATRON_MESSAGES
-FILLED_TEMPLATES += _PATRON_FILLED
+DOMAIN_MESSAGES += _patrons.MESSAGES + _patron_import.MESSAGES
+FILLED_TEMPLATES += _patrons.FILLED_MESSAGES + _patron_import.FILLED_MESSAGES

@@ -23,6 +23,7 @@ from .forms import (CommandForm, FeeEditor, candidate_rows, comment_with_templat
                     editable_fields, new_request_data, new_request_errors, new_request_values, pad_candidates,
                     record_candidates, remap_row_errors, used_candidates)
 from .htmx import fragment, is_htmx, render
+from .patrons import client_values_for, new_request_patron
 from .i18n import error_message, field_errors, status_label
 
 bp = Blueprint("records", __name__)
@@ -226,8 +227,12 @@ def new():
     if request.method == "GET":
         values = {name: "" for name in new_request_values(MultiDict())}
         values["kind"] = request.args.get("kind", "copy")
+        picker = new_request_patron(request.args, None)  # a patron chosen from its page, or looked up
+        if picker["picked"] is not None:
+            values.update(client_values_for(picker["picked"]))
         return render("records/new.html", "form", values=values, candidates=pad_candidates([]),
-                      libraries=libraries, errors={}, labels=labels)
+                      libraries=libraries, errors={}, labels=labels,
+                      autofocus_picker=picker["picked"] is None, **picker)
     values = new_request_values(request.form)
     rows = candidate_rows(request.form)
     used, indices = used_candidates(rows)
@@ -238,8 +243,11 @@ def new():
         errors = remap_row_errors(new_request_errors(field_errors(error)), indices, "candidates")
         if not used and "candidates" not in errors:
             errors["candidates"] = _("At least one lender candidate is required.")
+        picker = new_request_patron(MultiDict(), request.form)
+        if errors.get("patron"):
+            picker.update(picked=None, picker_message=errors["patron"])
         return render("records/new.html", "form", status=422, values=values, candidates=pad_candidates(rows),
-                      libraries=libraries, errors=errors, message=error_message(error), labels=labels)
+                      libraries=libraries, errors=errors, message=error_message(error), labels=labels, **picker)
     if order_now:
         flash(_("Request %(ill_id)s ordered: now with %(lender)s.", ill_id=record.ill_id,
                 lender=record.lender.name if record.lender else ""), "success")
