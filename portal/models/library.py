@@ -27,6 +27,10 @@ class Library(db.Model):
     network: Mapped[str] = mapped_column(String(10), default="NII")
     currency: Mapped[str] = mapped_column(String(3), default="JPY")
     slip_size: Mapped[str] = mapped_column(String(10), default="A5")
+    # What the partner's shipping slip (book band) may print of this library's end user, as the
+    # requester: "none", "type" (client type) or "name" (name and type).
+    slip_client: Mapped[str] = mapped_column(String(10), default="none")
+    ill_section: Mapped[str] = mapped_column(String(100), default="")  # e.g. 相互貸借係
 
     templates: Mapped[list[CommentTemplate]] = relationship(
         back_populates="library", order_by="CommentTemplate.position", cascade="all, delete-orphan"

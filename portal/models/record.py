@@ -23,12 +23,12 @@ CLIENT_FIELDS = ("client_name", "client_type")
 TERMS_FIELDS = ("account_type", "copy_type", "send_via", "permission")
 REQUESTER_EDITABLE = CITATION_FIELDS + CLIENT_FIELDS + TERMS_FIELDS + (
     "requester_number", "requester_staff", "requester_address")
-LENDER_EDITABLE = ("lender_number", "lender_staff", "lender_address")
+LENDER_EDITABLE = ("lender_number", "lender_staff", "lender_address", "use_restriction")
 DATE_FIELDS = ("ordered_on", "accepted_on", "sent_on", "received_on", "due_on", "sent_back_on",
                "return_received_on")
 MONEY_FIELDS = ("base_fee", "postage", "total")
 # What a command may change and CALLBACK must be able to restore.
-UNDO_FIELDS = ("lender_id", "lender_address", "lender_staff", "claim_handling", "renewal_handling",
+UNDO_FIELDS = ("lender_id", "lender_address", "lender_staff", "use_restriction", "claim_handling", "renewal_handling",
                *DATE_FIELDS, *MONEY_FIELDS)
 
 
@@ -59,6 +59,8 @@ class Record(db.Model):
     lender_staff: Mapped[str] = mapped_column(String(100), default="")  # ASTAF
     requester_address: Mapped[str] = mapped_column(Text, default="")  # OADRS
     lender_address: Mapped[str] = mapped_column(Text, default="")  # AADRS
+    # set by the lender (SAVE, SEND), printed on the loan's shipping slip / book band, e.g. 館内閲覧のみ
+    use_restriction: Mapped[str] = mapped_column(String(100), default="")
     # end user
     client_name: Mapped[str] = mapped_column(String(200), default="")  # CLNT
     client_type: Mapped[str] = mapped_column(String(50), default="")  # CLNTP

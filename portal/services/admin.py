@@ -15,8 +15,10 @@ from . import unit_of_work
 from .records import text_limit
 
 LIBRARY_FIELDS = ("name", "address", "email", "phone", "loan_days", "service", "copy_service",
-                  "loan_service", "network", "currency", "slip_size")
+                  "loan_service", "network", "currency", "slip_size", "slip_client", "ill_section")
 SLIP_SIZES = ("A5", "A4", "label")  # the page sizes services.slips lays out
+#: What a partner's shipping slip may print of this library's end user (Library.slip_client).
+SLIP_CLIENT = ("none", "type", "name")
 
 # Comment templates the seed manual gives (Japanese with English).
 DEFAULT_TEMPLATES: dict[str, list[str]] = {
@@ -42,7 +44,9 @@ def validate_library_fields(values: dict) -> dict:
         errors["currency"] = "Must be a three-letter currency code such as JPY."
     if "slip_size" in values and values["slip_size"] not in SLIP_SIZES:
         errors["slip_size"] = "Must be A5, A4 or label."
-    for name in ("name", "address", "email", "phone", "currency"):
+    if "slip_client" in values and values["slip_client"] not in SLIP_CLIENT:
+        errors["slip_client"] = "Must be none, type or name."
+    for name in ("name", "address", "email", "phone", "currency", "ill_section"):
         if name in values and len(str(values[name])) > text_limit(Library, name):
             errors[name] = f"Is too long (at most {text_limit(Library, name)} characters)."
     if errors:

@@ -194,6 +194,24 @@ def _save_fields(record: Record, actor: User, side: Side, data: dict) -> dict:
     return fields
 
 
+#: What SEND may set besides fees and dates: the loan's use restriction, printed on its slip.
+SEND_FIELDS = ("use_restriction",)
+
+
+def _send_fields(data: dict) -> dict:
+    errors: dict[str, str] = {}
+    raw = data.get("fields")
+    if not isinstance(raw, dict):
+        raise ValidationError({"fields": "Must be an object."})
+    for name in raw:
+        if name not in SEND_FIELDS:
+            errors[f"fields.{name}"] = "This field cannot be edited by your side."
+    fields = clean_text(raw, SEND_FIELDS, errors, "fields.")
+    if errors:
+        raise ValidationError(errors)
+    return fields
+
+
 def perform_command(actor: User, ill_id, command: str, data: dict | None = None) -> Record:
     """Run one command for the actor's library, as one transaction."""
     data = data or {}
@@ -212,6 +230,8 @@ def perform_command(actor: User, ill_id, command: str, data: dict | None = None)
         ctx = _context(actor, command, side, data, places)
         if command == "SAVE":
             ctx.fields = _save_fields(record, actor, side, data)
+        elif command == "SEND" and data.get("fields"):
+            ctx.fields = _send_fields(data)
         with db.session.no_autoflush:  # one UPDATE per command: the version moves by exactly one
             fire(record, ctx)
         if data.get("local_note") is not None:

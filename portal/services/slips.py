@@ -141,6 +141,44 @@ def _date(value) -> str:
     return value.isoformat() if value else "—"
 
 
+POSTCODE = re.compile(r"^\s*(?:〒\s*)?(\d{3})\s*[-ー−‐－]?\s*(\d{4})(?!\d)[\s,、]*(.*)$", re.S)
+
+
+def postal(address: str | None, limit: int) -> tuple[str, str]:
+    """A Japanese address split as an envelope prints it: ("〒060-0808", the rest), the postcode
+    found at its start with or without 〒 and hyphen; ("", address) when it has none."""
+    match = POSTCODE.match(address or "")
+    if not match:
+        return "", clip(address, limit)
+    return f"〒{match.group(1)}-{match.group(2)}", clip(match.group(3), limit)
+
+
+def addressee(library, record: Record, limit: int) -> str:
+    """The library as the addressee: name, its ILL section, and 御中 (to an organisation) for NII partners."""
+    name = " ".join(part for part in (library.name, getattr(library, "ill_section", "")) if part)
+    return clip(name, limit) + (" 御中" if record.network == "NII" else "")
+
+
+def party(library, address: str | None, record: Record, limit: dict, to: bool) -> dict:
+    """An address block in postal order: 〒 postcode, address, then the library (with 御中 when it is the addressee)."""
+    postcode, rest = postal(address or (library.address if library else ""), limit["address"])
+    if library is None:
+        return {"postcode": postcode, "address": rest, "name": "—", "code": ""}
+    return {"postcode": postcode, "address": rest, "code": library.code,
+            "name": addressee(library, record, limit["name"]) if to else clip(
+                " ".join(p for p in (library.name, library.ill_section) if p), limit["name"])}
+
+
+def client_line(record: Record, limit: int) -> str:
+    """The end user as far as the requesting library lets slips print it (Library.slip_client)."""
+    allowed = record.requester.slip_client
+    if allowed == "name":
+        return clip(" · ".join(p for p in (record.client_name, record.client_type) if p), limit)
+    if allowed == "type":
+        return clip(record.client_type, limit)
+    return ""
+
+
 def slip_for(record: Record, kind: str, size: str = DEFAULT_SIZE) -> dict:
     """Everything one slip prints, already clipped to fit: the template only lays it out."""
     limit = SLIP_SIZES.get(size, SLIP_SIZES[DEFAULT_SIZE]).limits
@@ -168,7 +206,14 @@ def slip_for(record: Record, kind: str, size: str = DEFAULT_SIZE) -> dict:
         )
     elif kind == "shipping":
         currency = record.currency
+        if record.kind == "loan":  # the slip goes round the book: what the requester's desk and reader need
+            values.update(band={
+                "due": _date(record.due_on), "number": clip(record.requester_number, limit["line"]),
+                "client": client_line(record, limit["line"]), "restriction": clip(record.use_restriction, limit["line"]),
+            })
         values.update(
+            to=party(requester, record.requester_address, record, limit, to=True),
+            sender=party(lender, record.lender_address, record, limit, to=False),
             requester_address=clip(record.requester_address or requester.address, limit["address"]),
             fee_groups=" · ".join(
                 f"{clip(g.item, 20) or '内訳'} {g.quantity} × {money(g.unit_price, currency)} = {money(g.charge, currency)}"
@@ -179,7 +224,12 @@ def slip_for(record: Record, kind: str, size: str = DEFAULT_SIZE) -> dict:
             + ([("返却期限 Due", _date(record.due_on))] if record.kind == "loan" else []),
         )
     else:  # return
+        candidate = record.candidate_for(record.lender_id)
         values.update(
+            to=party(lender, record.lender_address, record, limit, to=True),
+            sender=party(requester, record.requester_address, record, limit, to=False),
+            call_number=clip(candidate.call_number if candidate else "", limit["line"]),
+            lender_number=clip(record.lender_number, limit["line"]),
             lender_address=clip(record.lender_address or (lender.address if lender else ""), limit["address"]),
             dates=[("返却期限 Due", _date(record.due_on)), ("返送日 Sent back", _date(record.sent_back_on))],
         )
@@ -204,6 +254,10 @@ def sample_html() -> str:
         "network": "NII", "citation": "日本図書館情報学会誌 / 大学図書館における相互貸借の現状 / 62(3) / pp. 145-160",
         "std_no": "0000-0000", "requester_name": library, "requester_code": "FA000001", "requester_number": "R-0001",
         "lender_name": library, "lender_code": "FA000002", "requester_address": f"〒100-0001 東京都千代田区1-1-1 {library}",
+        "to": {"postcode": "〒100-0001", "address": "東京都千代田区1-1-1", "name": f"{library} 相互貸借係 御中",
+               "code": "FA000001"},
+        "sender": {"postcode": "〒100-0002", "address": "東京都千代田区2-2-2", "name": library, "code": "FA000002"},
+        "band": {"due": "2026-01-15", "number": "R-0001", "client": "大学院生", "restriction": "館内閲覧のみ"},
         "fee_groups": "A4 12 × ¥30 = ¥360", "base_fee": "¥100", "postage": "¥140", "total": "¥600",
         "dates": [("発送日 Sent", "2026-01-01"), ("返却期限 Due", "2026-01-15")],
     }], "shipping")

@@ -176,6 +176,7 @@ class CommandForm:
     fees_optional: bool = False  # INQUIRE
     inquiry_warning: bool = False
     save_fields: dict[str, str] = field(default_factory=dict)
+    send_fields: dict[str, str] | None = None  # the lender's SEND of a loan: its use restriction
     local_note: str | None = None
     candidates: list[dict] | None = None  # requester's SAVE
     version: str = ""

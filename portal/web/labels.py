@@ -13,6 +13,7 @@ FIELDS = {
     "lender_staff": (_l("Lending staff"), "ASTAF"),
     "requester_address": (_l("Requester address"), "OADRS"),
     "lender_address": (_l("Lender address"), "AADRS"),
+    "use_restriction": (_l("Use restriction"), "USE"),
     # citation
     "title": (_l("Title"), "TITLE"),
     "article": (_l("Article title"), "ARTCL"),
@@ -48,7 +49,7 @@ GROUPS = [
                       "bib_note", "verify_source")),
     (_l("End user and terms"), ("client_name", "client_type", "account_type", "copy_type", "send_via", "permission")),
     (_l("Parties"), ("requester_number", "requester_staff", "requester_address", "lender_number", "lender_staff",
-                     "lender_address")),
+                     "lender_address", "use_restriction")),
 ]
 
 DATES = ("ordered_on", "accepted_on", "sent_on", "received_on", "due_on", "sent_back_on", "return_received_on")
@@ -80,6 +81,8 @@ COPY_TYPES = [("電子複写", _l("Electronic copy")), ("紙複写", _l("Paper c
 SEND_VIA = [("郵送", _l("Post")), ("FAX", _l("Fax")), ("宅配便", _l("Courier")), ("電子送付", _l("Electronic"))]
 CLIENT_TYPES = [("教員", _l("Faculty")), ("大学院生", _l("Graduate student")), ("学部生", _l("Undergraduate")),
                 ("職員", _l("Staff")), ("学外者", _l("External"))]
+# The lender's usual use restrictions of a loan (free text is stored), in the partner's language on the slip.
+USE_RESTRICTIONS = ("館内閲覧のみ", "館内閲覧のみ・複写不可", "複写不可", "貸出可 (館外)", "取扱注意")
 PERMISSIONS = [("不要", _l("Not needed")), ("許諾済", _l("Granted")), ("要確認", _l("To be checked"))]
 
 

@@ -66,6 +66,8 @@ def build_form(record: Record, command: str, side: Side, posted: MultiDict | Non
         form.fees_optional = command in ("INQUIRE", "SAVE")
         if form.fees_optional:
             form.fee_editor.enabled = command == "SAVE" and record.total is not None
+    if command == "SEND" and side is Side.LENDER and record.kind == "loan":
+        form.send_fields = {"use_restriction": record.use_restriction or ""}
     if command == "SAVE":
         form.save_fields = {name: getattr(record, name) or "" for name in editable_fields(side)}
         form.local_note = record.local_note_for(current_user.library_id)
@@ -82,6 +84,8 @@ def build_form(record: Record, command: str, side: Side, posted: MultiDict | Non
         if form.fees_optional:  # a post without the box (or without the form's marker) stores no fees
             form.fee_editor.enabled = posted.get("include_fees") == "1"
         form.fee_editor.compute(library.currency_places)
+    if form.send_fields is not None:
+        form.send_fields = {name: posted.get(f"field_{name}", "") for name in form.send_fields}
     if command == "SAVE":
         form.save_fields = {name: posted.get(f"field_{name}", "") for name in editable_fields(side)}
         form.local_note = posted.get("local_note", "")
@@ -96,6 +100,8 @@ def command_data(form: CommandForm, posted: MultiDict) -> dict:
                   "dates": {d.key: d.value for d in form.dates if d.value}}
     if form.fee_editor is not None and form.fee_editor.enabled:
         data["fees"] = form.fee_editor.as_data()
+    if form.send_fields is not None:
+        data["fields"] = dict(form.send_fields)
     if form.command == "SAVE":
         data["fields"] = dict(form.save_fields)
         data["local_note"] = form.local_note

@@ -8,7 +8,7 @@ from flask_login import current_user
 from ..extensions import db
 from ..models import ApiToken, User
 from ..models.user import ROLES
-from ..services.admin import (SLIP_SIZES, add_library, add_user, get_library, issue_token, revoke_token,
+from ..services.admin import (SLIP_CLIENT, SLIP_SIZES, add_library, add_user, get_library, issue_token, revoke_token,
                              update_library, update_user)
 from ..services.settings import (add_template, delete_template, move_template, save_fee_default,
                                  templates_by_command, update_template)
@@ -22,7 +22,7 @@ from .i18n import error_message, field_errors
 
 bp = Blueprint("settings", __name__)
 
-LIBRARY_TEXT = ("address", "email", "phone")
+LIBRARY_TEXT = ("address", "email", "phone", "ill_section")
 LIBRARY_FLAGS = ("service", "copy_service", "loan_service")
 
 
@@ -53,11 +53,11 @@ def fee_editors(posted_kind: str | None = None, posted: FeeEditor | None = None)
 def settings_page(status: int = 200, **context):
     library = current_user.library
     values = context.pop("values", None) or {
-        "loan_days": str(library.loan_days), "slip_size": library.slip_size,
+        "loan_days": str(library.loan_days), "slip_size": library.slip_size, "slip_client": library.slip_client,
         **{name: getattr(library, name) for name in LIBRARY_TEXT + LIBRARY_FLAGS}}
     context.setdefault("editors", fee_editors())
     return render("settings/library.html", status=status, library=library, values=values,
-                  templates=templates_by_command(library), commands=COMMANDS, slip_sizes=SLIP_SIZES,
+                  templates=templates_by_command(library), commands=COMMANDS, slip_sizes=SLIP_SIZES, slip_client=SLIP_CLIENT,
                   labels=labels, errors=context.pop("errors", {}), **context)
 
 
@@ -74,6 +74,7 @@ def save_library():
     values = {name: form.get(name, "").strip() for name in LIBRARY_TEXT}
     values.update({name: form.get(name) == "1" for name in LIBRARY_FLAGS})
     values["slip_size"] = form.get("slip_size", "A5")
+    values["slip_client"] = form.get("slip_client", "none")
     loan_days = form.get("loan_days", "").strip()
     shown = {**values, "loan_days": loan_days}
     if not loan_days.isdigit():

@@ -250,6 +250,8 @@ def apply_fees(event):
 def send(event):
     record, ctx = event.model, _ctx(event)
     record.sent_on = _date(event, "sent", ctx.today)
+    if "use_restriction" in ctx.fields:  # e.g. 館内閲覧のみ, printed on the loan's shipping slip
+        record.use_restriction = ctx.fields["use_restriction"]
     if record.kind == "loan":
         default_due = record.sent_on + timedelta(days=record.lender.loan_days)
         due = _date(event, "due", default_due)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -292,3 +293,90 @@ def test_slips_without_unusual_characters_embed_only_the_slip_font(world):
     record, = shipped(world, citation={"title": TITLE})
     fonts = pdf_fonts(render_slips(world.user("L1"), [record], "shipping"))
     assert "Noto" not in fonts and "Symbola" not in fonts
+
+
+# -- the loan's slip as a book band, envelope order -----------------------------------------
+
+SAPPORO = "〒060-0808 北海道札幌市北区北8条西5丁目"
+KYOTO = "606-8501 京都府京都市左京区吉田本町"
+
+
+def banded_loan(world, slip_client="name", restriction="館内閲覧のみ"):
+    from portal.services.demo import FEES
+    update_library(world.libraries["R"], address=SAPPORO, ill_section="相互貸借係", slip_client=slip_client)
+    update_library(world.libraries["L1"], address=KYOTO, ill_section="ILL担当")
+    record = world.record("PROCESSING", kind="loan", requester_number="R-2026-0042",
+                          client={"name": "山田太郎", "type": "大学院生"})
+    return world.run("L1", record, "SEND", **FEES, fields={"use_restriction": restriction},
+                     dates={"due": "2030-03-31"})
+
+
+def ink_bottom(pdf: bytes, tmp_path) -> float:
+    """How far down the page the lowest printed pixel is (0 top, 1 bottom)."""
+    from PIL import Image
+    from shipping_helpers import need
+    (tmp_path / "s.pdf").write_bytes(pdf)
+    subprocess.run([need("pdftoppm"), "-r", "40", "-gray", "-png", "-singlefile", "-f", "1", "-l", "1",
+                    str(tmp_path / "s.pdf"), str(tmp_path / "p")], check=True)
+    image = Image.open(tmp_path / "p.png").convert("L").point(lambda v: 255 if v < 128 else 0)
+    box = image.getbbox()
+    return box[3] / image.height
+
+
+@pytest.mark.parametrize("size", ["A5", "label"])
+def test_loan_shipping_slip_is_a_book_band(world, tmp_path, size):
+    record = banded_loan(world)
+    update_library(world.libraries["L1"], slip_size=size)
+    assert record.use_restriction == "館内閲覧のみ"
+    pdf = render_slips(world.user("L1"), [record], "shipping")
+    assert pdf_pages(pdf) == 1
+    text = " ".join(pdf_text(pdf).split())
+    assert "返却期限 Due 2030-03-31" in text
+    assert "R-2026-0042" in text and "山田太郎" in text and "大学院生" in text and "館内閲覧のみ" in text
+    # envelope order: 〒 postcode, address, then the library with its ILL section and 御中
+    to = text.index("〒060-0808")
+    assert to < text.index("北海道札幌市北区北8条西5丁目") < text.index("Library R 相互貸借係 御中")
+    # the "from" block: the sender's postcode and address (its postcode written with 〒 too)
+    assert "〒606-8501" in text and "京都府京都市左京区吉田本町" in text and "Library L1 ILL担当" in text
+    assert ink_bottom(pdf, tmp_path) > 0.6  # no two-thirds-empty page
+    (Path(__file__).parents[2] / "test-artifacts").mkdir(exist_ok=True)
+    subprocess.run(["pdftoppm", "-r", "60", "-png", "-singlefile", "-", str(Path(__file__).parents[2]
+                    / "test-artifacts" / f"slip-band-{size}")], input=pdf, check=True)
+
+
+@pytest.mark.parametrize("allowed, shown, hidden", [("none", [], ["山田太郎", "大学院生"]),
+                                                    ("type", ["大学院生"], ["山田太郎"]),
+                                                    ("name", ["山田太郎", "大学院生"], [])])
+def test_band_prints_the_end_user_only_as_far_as_the_requester_allows(world, allowed, shown, hidden):
+    record = banded_loan(world, slip_client=allowed)
+    text = pdf_text(render_slips(world.user("L1"), [record], "shipping"))
+    assert all(t in text for t in shown) and not any(t in text for t in hidden)
+
+
+def test_copy_shipping_slip_has_no_band(world):
+    record, = shipped(world)
+    text = pdf_text(render_slips(world.user("L1"), [record], "shipping"))
+    assert "返却期限" not in text and "御中" in text
+
+
+def test_return_slip_goes_to_the_lender_in_postal_order_with_its_call_number(world):
+    record = banded_loan(world)
+    record.candidate_for(record.lender_id).call_number = "080/Ky/12"
+    db.session.commit()
+    world.run("R", record, "RECEIVE")
+    world.run("R", record, "BORROW")
+    record = world.run("R", record, "SENDBACK")
+    text = " ".join(pdf_text(render_slips(world.user("R"), [record], "return")).split())
+    assert text.index("〒606-8501") < text.index("京都府京都市左京区吉田本町") < text.index("Library L1 ILL担当 御中")
+    assert "請求記号 Call no. 080/Ky/12" in text
+    assert "〒060-0808" in text  # from: the requester
+
+
+def test_postal_split_of_addresses():
+    from portal.services.slips import postal
+    assert postal("〒060-0808 札幌市", 100) == ("〒060-0808", "札幌市")
+    assert postal("0600808\n札幌市", 100) == ("〒060-0808", "札幌市")
+    assert postal("〒 060ー0808、札幌市", 100) == ("〒060-0808", "札幌市")
+    assert postal("Address of R", 100) == ("", "Address of R")
+    assert postal("12345678 Main St", 100) == ("", "12345678 Main St")
+    assert postal("", 100) == ("", "")
