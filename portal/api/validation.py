@@ -44,7 +44,7 @@ from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import PydanticCustomError, from_json
 
 from ..workflow.errors import ValidationError
-from ..workflow.numbers import parse_int
+from ..workflow.numbers import parse_int, parse_page
 
 #: Every model an endpoint takes or answers, by name: the `components/schemas` of openapi.json.
 SCHEMAS: dict[str, type[BaseModel]] = {}
@@ -122,11 +122,8 @@ Version = Annotated[StrictInt, Field(ge=0, le=2**31 - 1, description="the versio
 
 
 def _query_page(value):
-    if isinstance(value, int) and not isinstance(value, bool):
-        number = value
-    else:
-        number = parse_int(str(value).strip())
-    if number is None or number < 1:
+    number = parse_page(value) if isinstance(value, str) else None
+    if number is None:
         raise PydanticCustomError("page", "Must be a positive whole number.")
     return number
 

@@ -20,6 +20,7 @@ from ..workflow.errors import CommandNotAllowed, N_, NotFound, ValidationError
 from ..workflow.fees import Fees, compute_fees, plain_amount, used_group_indices
 from ..workflow.machine import Side
 from ..workflow.statuses import Status
+from ..workflow.numbers import parse_int
 from . import portal_today
 from .access import side_of
 from .records import BulkResult, bulk_command
@@ -239,7 +240,7 @@ def scan(actor: User, mode: BulkMode, raw_id: str, already_scanned) -> ScanResul
     pk = Record.pk_from_ill_id(ill_id)
     record = db.session.get(Record, pk) if pk else None
     if record is None:
-        if not ill_id.isdigit():
+        if parse_int(ill_id) is None:
             return ScanResult(UNKNOWN_ID, ill_id, N_("“%(ill_id)s” is not an ILL ID."), {"ill_id": shown})
         return ScanResult(UNKNOWN_ID, ill_id, N_("No record has ILL ID %(ill_id)s."), {"ill_id": shown})
     params = {"ill_id": record.ill_id}

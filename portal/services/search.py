@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 from ..extensions import db
 from ..models import Candidate, HistoryEntry, Library, LocalNote, Record
 from ..workflow.machine import Side
+from ..workflow.numbers import clamp_page
 from ..workflow.statuses import FINAL_STATUSES, Status
 from .access import visible_to
 
@@ -101,12 +102,15 @@ def search_query(library_id: int, filters: SearchFilters):
 
 
 def page_of(query, page: int, per_page: int, sort: str, *options) -> tuple[list[Record], int]:
-    """One page of a record query in the chosen order (with both parties loaded), and the query's total."""
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    """One page of a record query in the chosen order (with both parties loaded), and the query's total.
+
+    A page past the last shows the last (`clamp_page` tells which page that is)."""
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    page = clamp_page(page, total, per_page)  # past the last page: the last page
     rows = db.session.scalars(
         query.order_by(SORTS.get(sort, SORTS["updated"]), Record.id.desc())
         .options(selectinload(Record.requester), selectinload(Record.lender), *options)
-        .limit(per_page).offset((max(page, 1) - 1) * per_page)
+        .limit(per_page).offset((page - 1) * per_page)
     ).all()
     return list(rows), total or 0
 

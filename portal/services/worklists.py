@@ -11,6 +11,7 @@ from ..extensions import db
 from ..models import HistoryEntry, Library, LocalNote, Record, User
 from ..workflow.machine import Side
 from ..workflow.statuses import Queue, Status, statuses_in_queue
+from ..workflow.numbers import clamp_page
 from . import portal_zone
 from .search import SearchFilters, page_of, search_query, status_counts
 
@@ -62,9 +63,8 @@ def last_actions(record_ids: list[int]) -> dict[int, HistoryEntry]:
 
 
 def _page(query, page: int, per_page: int, sort: str) -> Page:
-    page = max(1, page)
     rows, total = page_of(query, page, per_page, sort)
-    return Page(rows, total, page, per_page, last_actions([r.id for r in rows]))
+    return Page(rows, total, clamp_page(page, total, per_page), per_page, last_actions([r.id for r in rows]))
 
 
 def worklist(library_id: int, side: Side, statuses: list[str], kind: str | None = None,

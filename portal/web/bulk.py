@@ -19,6 +19,7 @@ from ..services.bulk import (MAX_ROWS, SLIP_FILTERS, BulkMode, bulk_rows, fee_to
                              run_bulk, scan_many)
 from ..workflow.errors import DomainError, Forbidden, NotFound
 from ..workflow.fees import MAX_GROUPS, used_group_indices
+from ..workflow.numbers import parse_int
 from .forms import remap_row_errors
 from .htmx import fragment, is_htmx, render
 from .i18n import error_message, translate_message
@@ -101,8 +102,8 @@ def row_messages(rows) -> None:
 def field_label(key: str) -> str:
     """A row's field, named as its input is (service keys like groups.0.quantity)."""
     parts = key.split(".")
-    if len(parts) == 3 and parts[0] == "groups" and parts[1].isdigit():
-        n = int(parts[1]) + 1
+    if len(parts) == 3 and parts[0] == "groups" and parse_int(parts[1]) is not None:
+        n = parse_int(parts[1]) + 1
         return {"item": _("Item, group %(n)s", n=n), "quantity": _("Quantity, group %(n)s", n=n),
                 "unit_price": _("Unit price, group %(n)s", n=n)}.get(parts[2], key)
     return {"base_fee": _("Base fee and other costs"), "postage": _("Postage or fax"), "groups": _("Fees"),
@@ -179,7 +180,7 @@ def row_total(mode_name: str):
     """The live total (SUM) of one row's fee inputs, computed by the server while typing."""
     mode = mode_or_404(mode_name)
     ill_id = request.form.get("total_for", "").strip()
-    if not mode.fees or not ill_id.isdigit():
+    if not mode.fees or parse_int(ill_id) is None:
         abort(404)
     fees, errors = fee_total(row_inputs(request.form, ill_id, mode)["fees"], current_user.library.currency_places)
     return render(PAGE, "row_total", ill_id=ill_id, fees=fees, errors=errors, currency=current_user.library.currency)
