@@ -45,6 +45,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from .web import init_web
     init_web(app)
+    from .guard import init_guard
+    init_guard(app)
     return app
 
 
