@@ -198,6 +198,9 @@ def perform_command(actor: User, ill_id, command: str, data: dict | None = None)
     """Run one command for the actor's library, as one transaction."""
     data = data or {}
     command = str(command).upper()
+    note = data.get("local_note")
+    if note is not None and len(str(note)) > MAX_TEXT:  # refused like every other text, never cut
+        raise ValidationError({"local_note": f"Is too long (at most {MAX_TEXT} characters)."})
     with unit_of_work():
         record = load_record(actor.library_id, ill_id)
         side = side_of(record, actor.library_id)
@@ -215,7 +218,7 @@ def perform_command(actor: User, ill_id, command: str, data: dict | None = None)
         with db.session.no_autoflush:  # one UPDATE per command: the version moves by exactly one
             fire(record, ctx)
         if data.get("local_note") is not None:
-            record.set_local_note(actor.library_id, str(data["local_note"])[:MAX_TEXT])
+            record.set_local_note(actor.library_id, str(data["local_note"]))
     return record
 
 

@@ -59,6 +59,12 @@ def slip_printed(printed: bool):
     return or_(*conditions)
 
 
+def contains(column, text: str):
+    """SQL: the column contains `text` literally, in any case (% and _ are not wildcards here)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.ilike(f"%{escaped}%", escape="\\")
+
+
 def search_query(library_id: int, filters: SearchFilters):
     query = select(Record)
     if filters.side == Side.REQUESTER:
@@ -82,11 +88,12 @@ def search_query(library_id: int, filters: SearchFilters):
     text = filters.q.strip()
     if text:
         pk = Record.pk_from_ill_id(text)
-        like = f"%{text}%"
-        own_notes = select(LocalNote.record_id).where(LocalNote.library_id == library_id, LocalNote.text.ilike(like))
-        conditions = [Record.title.ilike(like), Record.article.ilike(like), Record.bib_note.ilike(like),
-                      Record.client_name.ilike(like), Record.requester_number.ilike(like),
-                      Record.lender_number.ilike(like), Record.id.in_(own_notes)]
+        own_notes = select(LocalNote.record_id).where(LocalNote.library_id == library_id,
+                                                      contains(LocalNote.text, text))
+        conditions = [contains(column, text) for column in (Record.title, Record.article, Record.bib_note,
+                                                            Record.client_name, Record.requester_number,
+                                                            Record.lender_number)]
+        conditions.append(Record.id.in_(own_notes))
         if pk:
             conditions.append(Record.id == pk)
         query = query.where(or_(*conditions))

@@ -47,3 +47,47 @@ def test_a_page_past_the_last_is_the_last(client, world):
         assert (answer.json["page"], answer.json["total"], len(answer.json["items"])) == (2, 51, 1)
     first = client.get("/api/v1/records", headers=token).json
     assert (first["page"], len(first["items"])) == (1, 50)
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"kind": "copy", "citation": {"title": "a\x00b"}, "candidates": [{"library": "L1"}]}, "title"),
+    ({"kind": "copy", "client": {"name": "\x00"}, "candidates": [{"library": "L1"}]}, "client_name"),
+    ({"kind": "copy", "candidates": [{"library": "L1", "call_number": "0\x00"}]}, "candidates.0.call_number"),
+])
+def test_nul_in_a_new_record_is_422_naming_the_field(client, world, body, field):
+    token = bearer(world.token("R"))
+    response = client.post("/api/v1/records", headers=token, json=body)
+    assert response.status_code == 422 and response.json["fields"] == {field: "Must not contain a NUL character."}
+    assert client.get("/api/v1/records", headers=token).json["total"] == 0
+
+
+def test_nul_in_commands_bulk_and_queries_is_422(client, world):
+    record = world.record("PROCESSING")
+    token = bearer(world.token("L1"))
+    url = f"/api/v1/records/{record.ill_id}/commands/SAVE"
+    for body, field in [({"comment": "\x00"}, "comment"), ({"local_note": "a\x00"}, "local_note"),
+                        ({"fields": {"lender_number": "\x00"}}, "fields.lender_number"),
+                        ({"dates": {"due\x00": "2026-04-01"}}, "dates")]:
+        response = client.post(url, headers=token, json=body)
+        assert response.status_code == 422 and set(response.json["fields"]) == {field}, body
+    response = client.post("/api/v1/bulk/RECEIVE", headers=token,
+                           json={"records": [{"ill_id": record.ill_id, "comment": "ok"},
+                                             {"ill_id": record.ill_id, "comment": "\x00"}]})
+    assert response.status_code == 422 and set(response.json["fields"]) == {"records.1.comment"}
+    response = client.get("/api/v1/records?q=%00", headers=token)
+    assert response.status_code == 422 and set(response.json["fields"]) == {"q"}
+    after = client.get(f"/api/v1/records/{record.ill_id}", headers=token).json
+    assert after["version"] == record.version and after["local_note"] == ""
+
+
+def test_bulk_with_more_rows_than_the_limit_is_422(app, client, world):
+    app.config["BULK_MAX_ROWS"] = 3
+    record = world.record("UNPROCESSED")
+    token = bearer(world.token("L1"))
+    rows = [{"ill_id": record.ill_id}] * 4
+    response = client.post("/api/v1/bulk/RECEIVE", headers=token, json={"records": rows})
+    assert response.status_code == 422 and set(response.json["fields"]) == {"records"}
+    assert "At most 3 records" in response.json["fields"]["records"]
+    assert client.get(f"/api/v1/records/{record.ill_id}", headers=token).json["status"] == "UNPROCESSED"
+    ok = client.post("/api/v1/bulk/RECEIVE", headers=token, json={"records": rows[:3]})
+    assert ok.status_code == 200 and [r["ok"] for r in ok.json["results"]] == [True, False, False]

@@ -105,3 +105,107 @@ def test_non_ascii_digits_in_fees_are_refused():
     with pytest.raises(ValidationError) as refused:
         compute_fees([{"item": "A4", "quantity": "١٠", "unit_price": "٣٥"}], "³", None)
     assert set(refused.value.fields) == {"groups.0.quantity", "groups.0.unit_price", "base_fee"}
+
+
+# -- NUL characters (one guard for every input) -----------------------------------------
+
+def test_nul_in_any_page_input_is_422_naming_the_field(world, desk, client):
+    from portal.extensions import db
+    from portal.models import Record
+
+    record = world.record("PROCESSING")
+    before = db.session.query(Record).count()
+    desk.as_user("L1")
+    response = desk.get("/search?q=ab%00c")
+    assert response.status_code == 422 and "q" in response.get_data(as_text=True)
+    response = desk.post("/records/new", {"kind": "copy", "title": "図書館\x00界", "action": "save",
+                                          "candidate_library": "L2"})
+    assert response.status_code == 422 and "title" in response.get_data(as_text=True)
+    response = desk.post(f"/records/{record.ill_id}/commands/SAVE",
+                         {"version": record.version, "local_note": "note\x00"})
+    assert response.status_code == 422 and "local_note" in response.get_data(as_text=True)
+    response = desk.post(f"/records/{record.ill_id}/commands/SEND", {"version": record.version, "comment": "\x00"})
+    assert response.status_code == 422
+    db.session.expire_all()
+    assert db.session.query(Record).count() == before
+    assert db.session.get(Record, record.id).version == record.version  # nothing changed
+    assert db.session.get(Record, record.id).local_note_for(world.libraries["L1"].id) == ""
+
+
+def test_nul_in_the_log_in_name_is_422(world, desk):
+    from web_helpers import csrf_token
+
+    page = desk.get("/login").get_data(as_text=True)
+    response = desk.post("/login", {"username": "user_l1\x00", "password": "x", "csrf_token": csrf_token(page)})
+    assert response.status_code == 422
+    assert "username" in response.get_data(as_text=True)
+
+
+# -- bulk pages ---------------------------------------------------------------------------
+
+def test_row_total_without_htmx_is_the_fragment(world, desk):
+    record = world.record("PROCESSING")
+    desk.as_user("L1")
+    prefix = f"r{record.ill_id}."
+    form = {"total_for": record.ill_id, prefix + "g0.item": "A4", prefix + "g0.quantity": "10",
+            prefix + "g0.unit_price": "35", prefix + "base_fee": "", prefix + "postage": "140"}
+    plain = desk.post("/bulk/send/total", form)
+    assert plain.status_code == 200, plain.get_data(as_text=True)[:300]
+    assert plain.get_data(as_text=True) == desk.post("/bulk/send/total", form, htmx=True).get_data(as_text=True)
+    assert "490" in plain.get_data(as_text=True) and "<html" not in plain.get_data(as_text=True)
+
+
+def test_bulk_run_with_more_rows_than_the_limit_is_413(app, world, desk):
+    app.config["BULK_MAX_ROWS"] = 3
+    records = [world.record("UNPROCESSED") for _ in range(4)]
+    desk.as_user("L1")
+    rows = [("row", r.ill_id) for r in records] + [("ill_id", r.ill_id) for r in records]
+    response = desk.post("/bulk/receive/run", rows)
+    assert response.status_code == 413 and "3" in response.get_data(as_text=True)
+    from portal.extensions import db
+    from portal.models import Record
+    db.session.expire_all()
+    assert {db.session.get(Record, r.id).status for r in records} == {"UNPROCESSED"}  # nothing ran
+    assert len(records[:3]) == 3 and desk.post("/bulk/receive/run", rows[:3] + rows[4:7]).status_code == 200
+
+
+# -- search: LIKE wildcards are literal -----------------------------------------------------
+
+def test_search_matches_percent_underscore_and_backslash_literally(world, desk):
+    from portal.services.search import SearchFilters, search_records
+
+    titles = {"pct": "100% 純粋", "plain": "100 ページ", "under": "a_b 論集", "other": "axb 論集",
+              "slash": "back\\slash", "none": "backslash"}
+    made = {key: world.record("PREPARING", citation={"title": title}) for key, title in titles.items()}
+    library = world.libraries["R"].id
+
+    def found(q):
+        return {key for key, r in made.items() if r.id in {x.id for x in search_records(library, SearchFilters(q=q))[0]}}
+
+    assert found("100%") == {"pct"}
+    assert found("a_b") == {"under"}
+    assert found("%") == {"pct"} and found("_") == {"under"}
+    assert found("\\") == {"slash"}
+    assert found("100") == {"pct", "plain"}
+    desk.as_user("R")
+    html = desk.get("/search?title=a_b", htmx=True).get_data(as_text=True)
+    assert made["under"].ill_id in html and made["other"].ill_id not in html
+
+
+# -- local note: refused when too long, never cut -----------------------------------------------
+
+def test_too_long_local_note_is_refused_not_cut(world, desk):
+    from portal.services.records import MAX_TEXT
+    from portal.workflow.errors import ValidationError
+
+    record = world.record("PROCESSING")
+    with pytest.raises(ValidationError) as refused:
+        world.run("L1", record, "SAVE", local_note="x" * (MAX_TEXT + 1))
+    assert set(refused.value.fields) == {"local_note"}
+    desk.as_user("L1")
+    response = desk.post(f"/records/{record.ill_id}/commands/SAVE",
+                         {"version": record.version, "local_note": "長" * (MAX_TEXT + 1)})
+    assert response.status_code == 422
+    assert "長" * 50 in response.get_data(as_text=True)  # the input is kept
+    world.run("L1", record, "SAVE", local_note="x" * MAX_TEXT)
+    assert record.local_note_for(world.libraries["L1"].id) == "x" * MAX_TEXT
