@@ -5,7 +5,7 @@ from functools import wraps
 
 from flask import Response, g, jsonify
 
-from ..services.access import load_record
+from ..services.access import load_record, load_record_for_command
 from ..services.records import bulk_command, commands_for, create_record, perform_command
 from ..services.search import SearchFilters, search_records
 from ..workflow.errors import DomainError, NotFound
@@ -48,7 +48,7 @@ def known_record(view):
     """404 / 403 for the record of the path before the body is looked at."""
     @wraps(view)
     def wrapper(*args, ill_id: str, **kwargs):
-        load_record(g.api_user.library_id, ill_id)  # perform_command finds it again in the session
+        load_record_for_command(g.api_user.library_id, ill_id)  # perform_command finds it again in the session
         return view(*args, ill_id=ill_id, **kwargs)
 
     return wrapper

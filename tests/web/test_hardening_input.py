@@ -72,7 +72,7 @@ def test_odd_numbers_in_settings_are_422_or_404(world, desk, odd):
     response = desk.post("/settings", {"name": "Library R", "loan_days": odd})
     assert response.status_code == 422
     for url in (f"/settings/users/{odd}", f"/settings/templates/{odd}", f"/settings/tokens/{odd}/revoke"):
-        assert desk.post(url, {}).status_code in (403, 404), url
+        assert desk.post(url, {}).status_code in (403, 404, 405), url  # never a 500
 
 
 def test_a_page_past_the_last_shows_the_last(app, world, desk):
