@@ -25,6 +25,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     elif url.startswith("postgresql://"):
         app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + url[len("postgresql://"):]
 
+    from .web.converters import AsciiIntConverter
+    app.url_map.converters["int"] = AsciiIntConverter  # before any route is added
+
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"))
     csrf.init_app(app)
@@ -42,6 +45,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from .web import init_web
     init_web(app)
+    from .guard import init_guard
+    init_guard(app)
     return app
 
 

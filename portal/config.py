@@ -10,6 +10,8 @@ class Config:
     PORTAL_TIMEZONE = os.environ.get("PORTAL_TIMEZONE", "Asia/Tokyo")
     ARCHIVE_AFTER_DAYS = int(os.environ.get("ARCHIVE_AFTER_DAYS", "183"))
     PAGE_SIZE = 50
+    # Rows of one bulk run (the API's bulk endpoint and the bulk pages); a bulk page lists at most this many.
+    BULK_MAX_ROWS = int(os.environ.get("BULK_MAX_ROWS", "500"))
     LANGUAGES = ["ja", "en"]
     BABEL_DEFAULT_LOCALE = "ja"
     SESSION_COOKIE_HTTPONLY = True

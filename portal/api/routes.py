@@ -5,17 +5,19 @@ from functools import wraps
 
 from flask import Response, g, jsonify
 
-from ..services.access import load_record
+from ..services.access import load_record, load_record_for_command
 from ..services.records import bulk_command, commands_for, create_record, perform_command
 from ..services.search import SearchFilters, search_records
 from ..workflow.errors import DomainError, NotFound
 from ..workflow.machine import COMMANDS
+from ..workflow.numbers import clamp_page
 from . import bp, error_response, token_required
 from .openapi import openapi_document
 from .schemas import BulkInput, CommandInput, NewRecord, RecordQuery, bulk_context
 from .serializers import record_to_dict
 from .validation import body, query
 
+PER_PAGE = 50
 HTTP_STATUS = {"not_found": 404, "forbidden": 403, "command_not_allowed": 409, "conflict": 409, "invalid": 422}
 
 
@@ -46,7 +48,7 @@ def known_record(view):
     """404 / 403 for the record of the path before the body is looked at."""
     @wraps(view)
     def wrapper(*args, ill_id: str, **kwargs):
-        load_record(g.api_user.library_id, ill_id)  # perform_command finds it again in the session
+        load_record_for_command(g.api_user.library_id, ill_id)  # perform_command finds it again in the session
         return view(*args, ill_id=ill_id, **kwargs)
 
     return wrapper
@@ -65,8 +67,8 @@ def create(data: dict):
 def list_records(args: dict):
     filters = SearchFilters(side=args.get("side"), status=args.get("status"), kind=args.get("kind"),
                             q=args.get("q") or "", include_archive=bool(args.get("archive")))
-    page = args.get("page") or 1
-    records, total = search_records(g.api_user.library_id, filters, page, per_page=50)
+    records, total = search_records(g.api_user.library_id, filters, args.get("page") or 1, per_page=PER_PAGE)
+    page = clamp_page(args.get("page") or 1, total, PER_PAGE)
     user = g.api_user
     return jsonify({"items": [record_to_dict(r, user.library_id, commands_for(user, r)) for r in records],
                     "total": total, "page": page})

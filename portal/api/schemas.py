@@ -8,17 +8,16 @@ from __future__ import annotations
 
 from typing import Literal
 
-from flask import current_app
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from ..models import Candidate, Record
+from ..services.bulk import max_rows
 from ..services.records import MAX_CANDIDATES, MAX_TEXT, text_limit
 from ..workflow.fees import MAX_GROUPS
 from ..workflow.statuses import Status
 from .validation import (Amount, ApiModel, Date, PageNumber, QueryFlag, Text, Version, WholeNumber,
                          register)
-
-DEFAULT_BULK_MAX_ROWS = 500
 
 
 def column_text(name: str, model=Record, **kwargs):
@@ -169,12 +168,13 @@ class BulkInput(ApiModel):
     def _not_too_many(cls, value, info: ValidationInfo):
         limit = (info.context or {}).get("max_rows")
         if isinstance(value, list) and limit is not None and len(value) > limit:
-            raise ValueError(f"At most {limit} records per request; send the rest in further requests.")
+            raise PydanticCustomError("too_many_rows", "At most {limit} records per request; send the rest in "
+                                      "further requests.", {"limit": limit})
         return value
 
 
 def bulk_context() -> dict:
-    return {"max_rows": current_app.config.get("BULK_MAX_ROWS", DEFAULT_BULK_MAX_ROWS)}
+    return {"max_rows": max_rows()}
 
 
 class RecordQuery(ApiModel):

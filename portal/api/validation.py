@@ -44,7 +44,7 @@ from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import PydanticCustomError, from_json
 
 from ..workflow.errors import ValidationError
-from ..workflow.numbers import parse_int
+from ..workflow.numbers import parse_int, parse_page
 
 #: Every model an endpoint takes or answers, by name: the `components/schemas` of openapi.json.
 SCHEMAS: dict[str, type[BaseModel]] = {}
@@ -122,11 +122,8 @@ Version = Annotated[StrictInt, Field(ge=0, le=2**31 - 1, description="the versio
 
 
 def _query_page(value):
-    if isinstance(value, int) and not isinstance(value, bool):
-        number = value
-    else:
-        number = parse_int(str(value).strip())
-    if number is None or number < 1:
+    number = parse_page(value) if isinstance(value, str) else None
+    if number is None:
         raise PydanticCustomError("page", "Must be a positive whole number.")
     return number
 
@@ -171,10 +168,12 @@ def error_name(model: type[BaseModel], loc: tuple) -> str:
         if isinstance(step, int):
             parts.append(str(step))
             continue
-        field = current.model_fields.get(step) if current is not None else None
+        fields = current.model_fields if current is not None else {}
+        name = step if step in fields else next((n for n, f in fields.items() if f.alias == step), step)
+        field = fields.get(name)
         sub = _model_in(field.annotation) if field is not None else None
-        if field is not None and field.alias and not current.flat:
-            step = field.alias  # the JSON name (a flat model names its keys as the services do)
+        if field is not None:  # a flat model names its keys as the services do, others by their JSON name
+            step = name if current.flat or not field.alias else field.alias
         if sub is None or not sub.flat or position == len(loc) - 1:  # a flat model itself keeps its name
             parts.append(str(step))
         current = sub
@@ -223,23 +222,28 @@ def invalid(model: type[BaseModel], error: PydanticValidationError, prefix: str 
 
 # -- NUL characters: refused in any text of any input ---------------------------------------------
 
-def nul_path(value, path: str = "") -> str | None:
-    """The dotted path of the first string (or key) holding a NUL character, or None."""
-    stack = [(path, value)]
+def nul_loc(value) -> tuple | None:
+    """Where the first string (or key) holding a NUL character is, as a pydantic `loc`; None if nowhere."""
+    stack: list[tuple[tuple, object]] = [((), value)]
     while stack:
         where, item = stack.pop()
         if isinstance(item, str):
             if "\x00" in item:
-                return where or "body"
+                return where
         elif isinstance(item, dict):
             for key, sub in item.items():
-                name = f"{where}.{key}" if where else str(key)
                 if "\x00" in str(key):
-                    return where or "body"
-                stack.append((name, sub))
+                    return where
+                stack.append(((*where, str(key)), sub))
         elif isinstance(item, list):
-            stack.extend((f"{where}.{i}" if where else str(i), sub) for i, sub in enumerate(item))
+            stack.extend(((*where, i), sub) for i, sub in enumerate(item))
     return None
+
+
+def nul_path(value) -> str | None:
+    """The dotted path of the first string (or key) holding a NUL character, or None."""
+    loc = nul_loc(value)
+    return None if loc is None else ".".join(map(str, loc)) or "body"
 
 
 # -- the decorators ---------------------------------------------------------------------------------
@@ -257,9 +261,9 @@ def read_json_body() -> dict:
 
 def validate(model: type[BaseModel], data, context: dict | None = None, prefix: str = "") -> dict:
     """`data` checked against `model`: the dict the services take, or ValidationError (422)."""
-    where = nul_path(data)
+    where = nul_loc(data)
     if where is not None:
-        raise ValidationError({prefix + where: NUL_MESSAGE})
+        raise ValidationError({prefix + error_name(model, where): NUL_MESSAGE})
     if not isinstance(data, dict):
         raise ValidationError({"body": "Must be a JSON object."}, "The body must be a JSON object.")
     try:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from ..workflow.fees import Fees
+from ..workflow.numbers import MAX_INT, parse_int
 from ..workflow.statuses import Status
 from .library import Library
 from .patron import Patron
@@ -123,11 +124,9 @@ class Record(db.Model):
 
     @staticmethod
     def pk_from_ill_id(ill_id) -> int | None:
-        text = str(ill_id).strip()
-        if not text.isdigit() or len(text) > 18:
-            return None
-        pk = int(text) - ILL_ID_OFFSET
-        return pk if pk > 0 else None
+        """The primary key of an ILL ID (ASCII digits), or None: also for an ID beyond the id column."""
+        number = parse_int(str(ill_id).strip(), ILL_ID_OFFSET + 1, ILL_ID_OFFSET + MAX_INT)
+        return None if number is None else number - ILL_ID_OFFSET
 
     # -- history ------------------------------------------------------------
     def last_transition(self) -> HistoryEntry | None:

@@ -14,7 +14,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
-from ..workflow.errors import Conflict
+from ..workflow.errors import N_, Conflict
 
 
 def portal_zone() -> ZoneInfo:
@@ -26,12 +26,17 @@ def portal_today() -> date:
     return datetime.now(portal_zone()).date()
 
 
+RECORD_BUSY = N_("The record is being changed by someone else; try again.")
+PORTAL_BUSY = N_("The portal is busy with another change; try again in a moment.")
+
+
 @contextmanager
-def unit_of_work():
+def unit_of_work(busy: str = RECORD_BUSY):
     """The one place a transaction ends: commit on success, rollback on any error.
 
     A concurrent change of the same record (stale version, or SQLite's lock)
-    becomes a Conflict, never a half-applied record or a server error.
+    becomes a Conflict, never a half-applied record or a server error; `busy` is
+    what a lock says (a new record is not "the record" anyone else changes).
     """
     try:
         yield db.session
@@ -42,7 +47,7 @@ def unit_of_work():
     except OperationalError as error:
         db.session.rollback()
         if "locked" in str(error).lower() or "could not serialize" in str(error).lower():
-            raise Conflict("The record is being changed by someone else; try again.") from error
+            raise Conflict(busy) from error
         raise
     except BaseException:
         db.session.rollback()

@@ -5,7 +5,7 @@ from sqlalchemy import or_, select
 
 from ..extensions import db
 from ..models import HistoryEntry, Record
-from ..workflow.errors import Forbidden, NotFound
+from ..workflow.errors import Conflict, Forbidden, NotFound
 from ..workflow.machine import Side
 
 
@@ -59,6 +59,31 @@ def printable_slips(record: Record, library_id: int) -> list[str]:
     side = side_of(record, library_id)
     return [kind for kind, printer in PRINTED_BY.items()
             if printer is side and (kind != "return" or record.kind == "loan")]
+
+
+def load_record_for_command(library_id: int, ill_id) -> Record:
+    """load_record for running a command: a lender whose record was just called back gets a conflict.
+
+    A CALLBACK that wins against the lender's RECEIVE (or any command) takes the
+    record away from that lender; the loser of that race was acting on a record it
+    could see a moment ago, so it is told what happened (409), not "forbidden" (403).
+    """
+    try:
+        return load_record(library_id, ill_id)
+    except Forbidden:
+        pk = Record.pk_from_ill_id(ill_id)
+        record = db.session.get(Record, pk) if pk else None
+        if record is not None and _called_back_from(record, library_id):
+            raise Conflict("The requesting library called %(ill_id)s back meanwhile: it is no longer at your "
+                           "library.", ill_id=record.ill_id) from None
+        raise
+
+
+def _called_back_from(record: Record, library_id: int) -> bool:
+    """The record's latest command is a CALLBACK by its requester, and the library is one of its candidates."""
+    last = record.last_transition()
+    return (last is not None and last.command == "CALLBACK" and last.library_id == record.requester_id
+            and any(c.library_id == library_id for c in record.candidates))
 
 
 def load_record(library_id: int, ill_id) -> Record:

@@ -3,27 +3,39 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 
-from ..models import Record, User
+from ..models import HistoryEntry, Record, User
 from ..models.record import CITATION_FIELDS, CLIENT_FIELDS, TERMS_FIELDS
+from ..models.types import utcnow
 from ..workflow.errors import Forbidden
+from ..workflow.machine import ARCHIVED_NOTE, SYSTEM
 from ..workflow.statuses import FINAL_STATUSES, Status
 from . import unit_of_work
 from .records import create_record
 
 
 def archive_old_records(days: int, now: datetime | None = None) -> int:
-    """Archive final records whose last update is more than `days` old. Returns how many."""
+    """Archive final records whose last update is more than `days` old. Returns how many.
+
+    Each archived record gets a SYSTEM history entry (ARCHIVED_NOTE) in the same
+    transaction: the version moves, and the history says why.
+    """
     cutoff = (now or datetime.now(timezone.utc)) - timedelta(days=days)
     with unit_of_work() as session:
-        result = session.execute(
+        moved = session.execute(
             update(Record)
             .where(Record.status.in_([s.value for s in FINAL_STATUSES]), Record.archived.is_(False),
                    Record.updated_at < cutoff)
             .values(archived=True, version=Record.version + 1)
-        )
-    return result.rowcount
+            .returning(Record.id, Record.status)
+        ).all()
+        if moved:
+            at = utcnow()
+            session.execute(insert(HistoryEntry), [
+                {"record_id": pk, "command": SYSTEM, "from_status": status, "to_status": status,
+                 "comment": ARCHIVED_NOTE, "user_name": "", "at": at} for pk, status in moved])
+    return len(moved)
 
 
 def offers_copy(record: Record, library_id: int) -> bool:

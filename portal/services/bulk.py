@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -19,6 +20,7 @@ from ..models import Record, User
 from ..workflow.errors import CommandNotAllowed, N_, NotFound, ValidationError
 from ..workflow.fees import Fees, compute_fees, plain_amount, used_group_indices
 from ..workflow.machine import Side
+from ..workflow.numbers import parse_int
 from ..workflow.statuses import Status
 from . import portal_today
 from .access import side_of
@@ -28,7 +30,12 @@ from .search import SearchFilters, search_query
 S = Status
 
 
-MAX_ROWS = 500  # a bulk page lists at most this many records, oldest first
+MAX_ROWS = 500  # the default of BULK_MAX_ROWS
+
+
+def max_rows() -> int:
+    """BULK_MAX_ROWS: the most rows a bulk page lists and a bulk run takes."""
+    return current_app.config.get("BULK_MAX_ROWS", MAX_ROWS)
 SLIP_FILTERS = ("unprinted", "printed")
 
 
@@ -89,7 +96,7 @@ def bulk_records(actor: User, mode: BulkMode, slip: str | None = None) -> list[R
     if slip in SLIP_FILTERS and mode.side is Side.LENDER:
         printed = Record.receipt_printed_at
         query = query.where(printed.is_not(None) if slip == "printed" else printed.is_(None))
-    query = query.order_by(Record.id).limit(MAX_ROWS).options(
+    query = query.order_by(Record.id).limit(max_rows()).options(
         selectinload(Record.requester), selectinload(Record.lender))
     return list(db.session.scalars(query))
 
@@ -239,7 +246,7 @@ def scan(actor: User, mode: BulkMode, raw_id: str, already_scanned) -> ScanResul
     pk = Record.pk_from_ill_id(ill_id)
     record = db.session.get(Record, pk) if pk else None
     if record is None:
-        if not ill_id.isdigit():
+        if parse_int(ill_id) is None:
             return ScanResult(UNKNOWN_ID, ill_id, N_("“%(ill_id)s” is not an ILL ID."), {"ill_id": shown})
         return ScanResult(UNKNOWN_ID, ill_id, N_("No record has ILL ID %(ill_id)s."), {"ill_id": shown})
     params = {"ill_id": record.ill_id}

@@ -12,8 +12,8 @@ from ..models.record import CITATION_FIELDS, CLIENT_FIELDS, LENDER_EDITABLE, REQ
 from ..workflow.errors import CommandNotAllowed, Conflict, DomainError, ValidationError
 from ..workflow.fees import compute_fees
 from ..workflow.machine import CommandContext, Side, allowed_commands, fire
-from . import portal_today, unit_of_work
-from .access import load_record, side_of
+from . import PORTAL_BUSY, portal_today, unit_of_work
+from .access import load_record_for_command, side_of
 from .patrons import client_type_for, patron_for_request
 
 MAX_CANDIDATES = 5
@@ -145,7 +145,7 @@ def create_record(actor: User, data: dict, order_now: bool = False) -> Record:
             fields["client_type"] = fields.get("client_type") or client_type_for(patron)[:text_limit(Record, "client_type")]
     if errors:
         raise ValidationError(errors)
-    with unit_of_work():
+    with unit_of_work(busy=PORTAL_BUSY):
         fields["requester_staff"] = fields.get("requester_staff") or actor.username
         record = Record(kind=kind, network=network, requester=actor.library,
                         requester_address=actor.library.address, patron=patron, **fields)
@@ -216,8 +216,11 @@ def perform_command(actor: User, ill_id, command: str, data: dict | None = None)
     """Run one command for the actor's library, as one transaction."""
     data = data or {}
     command = str(command).upper()
+    note = data.get("local_note")
+    if note is not None and len(str(note)) > MAX_TEXT:  # refused like every other text, never cut
+        raise ValidationError({"local_note": f"Is too long (at most {MAX_TEXT} characters)."})
     with unit_of_work():
-        record = load_record(actor.library_id, ill_id)
+        record = load_record_for_command(actor.library_id, ill_id)
         side = side_of(record, actor.library_id)
         if side is None:
             raise CommandNotAllowed(
@@ -235,7 +238,7 @@ def perform_command(actor: User, ill_id, command: str, data: dict | None = None)
         with db.session.no_autoflush:  # one UPDATE per command: the version moves by exactly one
             fire(record, ctx)
         if data.get("local_note") is not None:
-            record.set_local_note(actor.library_id, str(data["local_note"])[:MAX_TEXT])
+            record.set_local_note(actor.library_id, str(data["local_note"]))
     return record
 
 

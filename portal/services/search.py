@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 from ..extensions import db
 from ..models import Candidate, HistoryEntry, Library, LocalNote, Record
 from ..workflow.machine import Side
+from ..workflow.numbers import clamp_page
 from ..workflow.statuses import FINAL_STATUSES, Status
 from .access import visible_to
 
@@ -58,6 +59,12 @@ def slip_printed(printed: bool):
     return or_(*conditions)
 
 
+def contains(column, text: str):
+    """SQL: the column contains `text` literally, in any case (% and _ are not wildcards here)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.ilike(f"%{escaped}%", escape="\\")
+
+
 def search_query(library_id: int, filters: SearchFilters):
     query = select(Record)
     if filters.side == Side.REQUESTER:
@@ -81,11 +88,12 @@ def search_query(library_id: int, filters: SearchFilters):
     text = filters.q.strip()
     if text:
         pk = Record.pk_from_ill_id(text)
-        like = f"%{text}%"
-        own_notes = select(LocalNote.record_id).where(LocalNote.library_id == library_id, LocalNote.text.ilike(like))
-        conditions = [Record.title.ilike(like), Record.article.ilike(like), Record.bib_note.ilike(like),
-                      Record.client_name.ilike(like), Record.requester_number.ilike(like),
-                      Record.lender_number.ilike(like), Record.id.in_(own_notes)]
+        own_notes = select(LocalNote.record_id).where(LocalNote.library_id == library_id,
+                                                      contains(LocalNote.text, text))
+        conditions = [contains(column, text) for column in (Record.title, Record.article, Record.bib_note,
+                                                            Record.client_name, Record.requester_number,
+                                                            Record.lender_number)]
+        conditions.append(Record.id.in_(own_notes))
         if pk:
             conditions.append(Record.id == pk)
         query = query.where(or_(*conditions))
@@ -101,12 +109,15 @@ def search_query(library_id: int, filters: SearchFilters):
 
 
 def page_of(query, page: int, per_page: int, sort: str, *options) -> tuple[list[Record], int]:
-    """One page of a record query in the chosen order (with both parties loaded), and the query's total."""
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    """One page of a record query in the chosen order (with both parties loaded), and the query's total.
+
+    A page past the last shows the last (`clamp_page` tells which page that is)."""
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    page = clamp_page(page, total, per_page)  # past the last page: the last page
     rows = db.session.scalars(
         query.order_by(SORTS.get(sort, SORTS["updated"]), Record.id.desc())
         .options(selectinload(Record.requester), selectinload(Record.lender), *options)
-        .limit(per_page).offset((max(page, 1) - 1) * per_page)
+        .limit(per_page).offset((page - 1) * per_page)
     ).all()
     return list(rows), total or 0
 

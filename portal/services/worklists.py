@@ -11,8 +11,9 @@ from ..extensions import db
 from ..models import HistoryEntry, Library, LocalNote, Record, User
 from ..workflow.machine import Side
 from ..workflow.statuses import Queue, Status, statuses_in_queue
+from ..workflow.numbers import clamp_page
 from . import portal_zone
-from .search import SearchFilters, page_of, search_query, status_counts
+from .search import SearchFilters, contains, page_of, search_query, status_counts
 
 
 def queue_statuses(side: Side) -> list[Status]:
@@ -62,9 +63,8 @@ def last_actions(record_ids: list[int]) -> dict[int, HistoryEntry]:
 
 
 def _page(query, page: int, per_page: int, sort: str) -> Page:
-    page = max(1, page)
     rows, total = page_of(query, page, per_page, sort)
-    return Page(rows, total, page, per_page, last_actions([r.id for r in rows]))
+    return Page(rows, total, clamp_page(page, total, per_page), per_page, last_actions([r.id for r in rows]))
 
 
 def worklist(library_id: int, side: Side, statuses: list[str], kind: str | None = None,
@@ -86,14 +86,16 @@ def search_page(library_id: int, filters: SearchFilters, extra: SearchForm, sort
                 page: int = 1, per_page: int = 50) -> Page:
     query = search_query(library_id, filters)
     if extra.title.strip():
-        like = f"%{extra.title.strip()}%"
-        query = query.where(or_(Record.title.ilike(like), Record.article.ilike(like), Record.bib_note.ilike(like)))
+        title = extra.title.strip()
+        query = query.where(or_(contains(Record.title, title), contains(Record.article, title),
+                                contains(Record.bib_note, title)))
     if extra.client.strip():
-        query = query.where(Record.client_name.ilike(f"%{extra.client.strip()}%"))
+        query = query.where(contains(Record.client_name, extra.client.strip()))
     if extra.local_number.strip():
-        like = f"%{extra.local_number.strip()}%"
-        own_notes = select(LocalNote.record_id).where(LocalNote.library_id == library_id, LocalNote.text.ilike(like))
-        query = query.where(or_(Record.requester_number.ilike(like), Record.lender_number.ilike(like),
+        number = extra.local_number.strip()
+        own_notes = select(LocalNote.record_id).where(LocalNote.library_id == library_id,
+                                                      contains(LocalNote.text, number))
+        query = query.where(or_(contains(Record.requester_number, number), contains(Record.lender_number, number),
                                 Record.id.in_(own_notes)))
     return _page(query, page, per_page, sort)
 

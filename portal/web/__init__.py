@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..extensions import db, login_manager
 from ..models import User
+from ..workflow.numbers import MAX_INT, parse_int
 from . import i18n, labels
 from .htmx import is_htmx
 
@@ -23,7 +24,8 @@ def init_web(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        pk = parse_int(user_id, 1, MAX_INT)
+        user = db.session.get(User, pk) if pk else None
         return user if user is not None and user.active else None  # a deactivated user's session ends
 
     @login_manager.unauthorized_handler

@@ -15,10 +15,11 @@ from werkzeug.datastructures import MultiDict
 
 from ..services import slip_pool
 from ..services.access import load_record
-from ..services.bulk import (MAX_ROWS, SLIP_FILTERS, BulkMode, bulk_rows, fee_total, get_mode, rows_for_inputs,
-                             run_bulk, scan_many)
+from ..services.bulk import (SLIP_FILTERS, BulkMode, bulk_rows, fee_total, get_mode, max_rows,
+                             rows_for_inputs, run_bulk, scan_many)
 from ..workflow.errors import DomainError, Forbidden, NotFound
 from ..workflow.fees import MAX_GROUPS, used_group_indices
+from ..workflow.numbers import parse_int
 from .forms import remap_row_errors
 from .htmx import fragment, is_htmx, render
 from .i18n import error_message, translate_message
@@ -75,9 +76,14 @@ def row_inputs(form: MultiDict, ill_id: str, mode: BulkMode) -> dict:
 
 
 def posted_rows(form: MultiDict, mode: BulkMode) -> list[tuple[dict, bool]]:
-    """Every row the page listed, in order, with its inputs and whether it was checked."""
+    """Every row the page listed, in order, with its inputs and whether it was checked.
+
+    More rows than BULK_MAX_ROWS (a page never lists more) are refused with 413, not cut."""
     checked = set(form.getlist("ill_id"))
-    listed = list(dict.fromkeys(i.strip() for i in form.getlist("row") if i.strip()))[:MAX_ROWS]
+    listed = list(dict.fromkeys(i.strip() for i in form.getlist("row") if i.strip()))
+    if len(listed) > max_rows():
+        abort(413, _("At most %(limit)s rows can be run at once; run the rest in a further batch.",
+                     limit=max_rows()))
     return [(row_inputs(form, ill_id, mode), ill_id in checked) for ill_id in listed]
 
 
@@ -101,8 +107,8 @@ def row_messages(rows) -> None:
 def field_label(key: str) -> str:
     """A row's field, named as its input is (service keys like groups.0.quantity)."""
     parts = key.split(".")
-    if len(parts) == 3 and parts[0] == "groups" and parts[1].isdigit():
-        n = int(parts[1]) + 1
+    if len(parts) == 3 and parts[0] == "groups" and parse_int(parts[1]) is not None:
+        n = parse_int(parts[1]) + 1
         return {"item": _("Item, group %(n)s", n=n), "quantity": _("Quantity, group %(n)s", n=n),
                 "unit_price": _("Unit price, group %(n)s", n=n)}.get(parts[2], key)
     return {"base_fee": _("Base fee and other costs"), "postage": _("Postage or fax"), "groups": _("Fees"),
@@ -163,7 +169,7 @@ def scan(mode_name: str):
     raw = [value for value in request.form.getlist("ill_id") if value.strip()][:MAX_SCANS_PER_REQUEST]
     if not raw and is_htmx():
         return Response(status=204)  # the scans of this submit already went with an earlier request
-    results, scanned = scan_many(current_user, mode, raw, request.form.getlist("scanned")[:MAX_ROWS])
+    results, scanned = scan_many(current_user, mode, raw, request.form.getlist("scanned")[:max_rows()])
     context = {"scanned": scanned, "feedback": scan_feedback(results)}
     if is_htmx():
         return render(PAGE, "scan_state", **page_context(mode, [], **context))
@@ -179,10 +185,11 @@ def row_total(mode_name: str):
     """The live total (SUM) of one row's fee inputs, computed by the server while typing."""
     mode = mode_or_404(mode_name)
     ill_id = request.form.get("total_for", "").strip()
-    if not mode.fees or not ill_id.isdigit():
+    if not mode.fees or parse_int(ill_id) is None:
         abort(404)
     fees, errors = fee_total(row_inputs(request.form, ill_id, mode)["fees"], current_user.library.currency_places)
-    return render(PAGE, "row_total", ill_id=ill_id, fees=fees, errors=errors, currency=current_user.library.currency)
+    # The fragment also without HX-Request: there is no page of one row's total.
+    return fragment(PAGE, "row_total", ill_id=ill_id, fees=fees, errors=errors, currency=current_user.library.currency)
 
 
 @bp.post("/bulk/<mode_name>/run")
@@ -235,7 +242,7 @@ def slips_service():
 def slips_pdf(kind: str):
     """The slips of a bulk run, one PDF, in the order of the rows."""
     slips = slips_service()
-    ids = [i for i in request.args.get("ids", "").split(",") if i.strip()][:MAX_ROWS]
+    ids = [i for i in request.args.get("ids", "").split(",") if i.strip()][:max_rows()]
     if kind not in slips.SLIP_KINDS or not ids:
         abort(404)
     try:

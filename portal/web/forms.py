@@ -16,6 +16,7 @@ from ..models.record import CITATION_FIELDS, LENDER_EDITABLE, REQUESTER_EDITABLE
 from ..services.records import MAX_CANDIDATES
 from ..workflow.errors import ValidationError
 from ..workflow.fees import MAX_GROUPS, Fees, compute_fees, plain_amount, used_group_indices
+from ..workflow.numbers import parse_int
 from ..workflow.machine import Side
 from .i18n import field_errors
 
@@ -118,8 +119,8 @@ class FeeEditor:
                 self.groups.append(_blank_group())
                 self.focus_row = len(self.groups) - 1
             return True
-        if action.startswith("remove-") and action[7:].isdigit():
-            index = int(action[7:])
+        if action.startswith("remove-") and parse_int(action[7:]) is not None:
+            index = parse_int(action[7:])
             if 0 <= index < len(self.groups):
                 del self.groups[index]
             if not self.groups:
@@ -138,8 +139,9 @@ def remap_row_errors(errors: dict[str, str], used: list[int], rows: str = "group
     remapped = {}
     for key, message in errors.items():
         parts = key.split(".")
-        if len(parts) >= 2 and parts[0] == rows and parts[1].isdigit() and int(parts[1]) < len(used):
-            parts[1] = str(used[int(parts[1])])
+        index = parse_int(parts[1]) if len(parts) >= 2 and parts[0] == rows else None
+        if index is not None and index < len(used):
+            parts[1] = str(used[index])
         remapped[".".join(parts)] = message
     return remapped
 

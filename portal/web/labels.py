@@ -112,10 +112,11 @@ def options(codes, names: dict) -> list[tuple[str, str]]:
 
 # Notes the portal writes into the shared history are stored in one fixed text (both
 # libraries read the record, each in its own language) and translated when shown.
-SYSTEM_NOTES = {  # the texts of workflow.machine.SKIPPED_NOTE and ALL_DECLINED_NOTE (a test checks)
+SYSTEM_NOTES = {  # the texts of workflow.machine.SKIPPED_NOTE, ALL_DECLINED_NOTE, ARCHIVED_NOTE (a test checks)
     "Service suspended; forwarded by the system (サービス停止中につきシステムが転送しました)":
         _l("Service suspended; forwarded by the system"),
     "Declined by all designated lenders (指定した全ての受付館で謝絶されました)": _l("Declined by all designated lenders"),
+    "ARCHIVE: moved to the archive (アーカイブに移動しました)": _l("ARCHIVE: moved to the archive"),
 }
 
 

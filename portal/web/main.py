@@ -14,14 +14,14 @@ from ..services.worklists import (SearchForm, participant_libraries, queue_statu
 from ..workflow.errors import DomainError
 from ..workflow.machine import Side
 from ..workflow.statuses import Status
+from ..workflow.numbers import parse_int, parse_page
 from .htmx import is_htmx, render
 
 bp = Blueprint("main", __name__)
 
 
 def _page_number() -> int:
-    page = request.args.get("page", "1")
-    return int(page) if page.isdigit() and int(page) > 0 else 1
+    return parse_page(request.args.get("page", "")) or 1
 
 
 def _sort() -> str:
@@ -76,7 +76,7 @@ def search():
     args = request.args
     q = args.get("q", "").strip()
     library_id = current_user.library_id
-    if q.isdigit():
+    if parse_int(q) is not None:
         try:  # a typed or scanned ILL ID opens the record
             record = load_record(library_id, q)
         except DomainError:

@@ -15,6 +15,7 @@ from ..services.settings import (add_template, delete_template, move_template, s
 from ..services.worklists import library_users, participant_libraries
 from ..workflow.errors import DomainError, NotFound, ValidationError
 from ..workflow.machine import COMMANDS
+from ..workflow.numbers import parse_int
 from . import labels
 from .forms import FeeEditor
 from .htmx import render
@@ -77,10 +78,10 @@ def save_library():
     values["slip_client"] = form.get("slip_client", "none")
     loan_days = form.get("loan_days", "").strip()
     shown = {**values, "loan_days": loan_days}
-    if not loan_days.isdigit():
+    if parse_int(loan_days) is None:
         return settings_page(422, values=shown, errors={"loan_days": _("Must be a whole number of days from 1 to 365.")})
     try:
-        update_library(current_user.library, loan_days=int(loan_days), **values)
+        update_library(current_user.library, loan_days=parse_int(loan_days), **values)
     except ValidationError as error:
         return settings_page(422, values=shown, errors=field_errors(error))
     flash(_("Settings saved."), "success")
@@ -152,12 +153,12 @@ def libraries():
     values, errors, status = None, {}, 200
     if request.method == "POST":
         values = {name: request.form.get(name, "").strip() for name in LIBRARY_NEW_FIELDS}
-        if not values["loan_days"].isdigit():
+        if parse_int(values["loan_days"]) is None:
             errors["loan_days"] = _("Must be a whole number of days from 1 to 365.")
         else:
             try:
                 add_library(values["code"], name=values["name"] or None, address=values["address"],
-                            email=values["email"], loan_days=int(values["loan_days"]), network=values["network"])
+                            email=values["email"], loan_days=parse_int(values["loan_days"]), network=values["network"])
             except ValidationError as error:
                 errors = field_errors(error)
             else:
@@ -199,11 +200,11 @@ def edit_library(code: str):
     values.update({name: form.get(name) == "1" for name in LIBRARY_FLAGS})
     loan_days = form.get("loan_days", "").strip()
     shown = {**values, "loan_days": loan_days}
-    if not loan_days.isdigit():
+    if parse_int(loan_days) is None:
         return libraries_page(422, edited=code, edit_values=shown,
                               edit_errors={"loan_days": _("Must be a whole number of days from 1 to 365.")})
     try:
-        update_library(library, loan_days=int(loan_days), **values)
+        update_library(library, loan_days=parse_int(loan_days), **values)
     except ValidationError as error:
         return libraries_page(422, edited=code, edit_values=shown, edit_errors=field_errors(error))
     flash(_("Library %(code)s saved.", code=code), "success")

@@ -33,7 +33,7 @@ def _amount(value, field: str, errors: dict, places: int) -> Decimal:
         return Decimal(0)
     if isinstance(value, float):
         value = repr(value)  # the literal the caller typed, not its binary noise
-    if isinstance(value, bool):
+    if isinstance(value, bool) or not str(value).isascii():  # "３５" or "٣٥": not what the desk meant to type
         errors[field] = "Must be a number."
         return Decimal(0)
     try:
@@ -56,6 +56,9 @@ def _amount(value, field: str, errors: dict, places: int) -> Decimal:
 
 def _quantity(value, field: str, errors: dict) -> int:
     if value is None or (isinstance(value, str) and not value.strip()):
+        return 0
+    if not str(value).isascii():
+        errors[field] = "Must be a whole number."
         return 0
     try:
         number = Decimal(str(value).strip())

@@ -33,6 +33,7 @@ class Side(StrEnum):
 SYSTEM = "SYSTEM"  # history entries written by the portal itself
 SKIPPED_NOTE = "Service suspended; forwarded by the system (サービス停止中につきシステムが転送しました)"
 ALL_DECLINED_NOTE = "Declined by all designated lenders (指定した全ての受付館で謝絶されました)"
+ARCHIVED_NOTE = "ARCHIVE: moved to the archive (アーカイブに移動しました)"  # written by `flask archive`
 
 
 @dataclass

@@ -28,6 +28,15 @@ def parse_int(text, minimum: int | None = None, maximum: int | None = None) -> i
     return number
 
 
+def parse_page(text) -> int | None:
+    """A page number typed in a URL: ASCII digits, at least 1; a huge one becomes MAX_INT (the last page, once clamped)."""
+    text = str(text).strip()
+    if not _DIGITS.fullmatch(text) or len(text) > 1000:
+        return None
+    number = int(text) if len(text) <= 12 else MAX_INT
+    return min(number, MAX_INT) if number >= 1 else None
+
+
 def clamp_page(page: int, total: int, per_page: int) -> int:
     """A page number within 1 .. the last page (page 99 of 2 pages is page 2)."""
     last = max((total + per_page - 1) // per_page, 1)
