@@ -202,7 +202,7 @@ class Answer(BaseModel):
 @register
 class Error(Answer):
     error: Literal["unauthorized", "forbidden", "not_found", "method_not_allowed", "command_not_allowed",
-                   "conflict", "invalid", "too_large", "server_error"]
+                   "conflict", "invalid", "too_large", "unavailable", "server_error"]
     message: str
     fields: dict[str, str] | None = Field(None, description="invalid: a message per field, named by its path")
 
