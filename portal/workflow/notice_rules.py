@@ -158,3 +158,59 @@ def no_longer_true(notice_type: str, cycle: str, partner_id: int | None, facts: 
             return None
         return "the request is no longer waiting at this library"
     return None
+
+
+# -- what a command tells whom ---------------------------------------------------------
+
+PRIVATE_ACCOUNTS = ("私費", "private")  # ACCT: the patron pays
+
+
+@dataclass(frozen=True)
+class TransitionFacts:
+    """One command as the history entry and the record after it describe it."""
+
+    command: str
+    from_status: str
+    to_status: str
+    kind: str
+    lender_id: int | None
+    due_before: date | None
+    due_after: date | None
+    renewal_before: bool
+    total: object  # Decimal or None
+    account_type: str
+    comment: str
+    entry_id: int
+
+    @property
+    def due_changed(self) -> bool:
+        return self.due_before != self.due_after
+
+
+def notices_for_transition(facts: TransitionFacts) -> list[tuple[str, str]]:
+    """The notices (type, cycle) a command causes, per the spec's table.
+
+    A renewal answer (the lender's CLAIM in renewal handling) with a new due date
+    is DUE_DATE_CHANGED; without one it is RENEWAL_REFUSED unless the comment says
+    更新可. The cycle goes into the de-duplication key.
+    """
+    S = Status
+    wanted: list[tuple[str, str]] = []
+    if facts.command in ("CALLBACK", "SAVE"):
+        return wanted
+    if facts.command == "RECEIVE" and facts.from_status == S.SHIPPED and facts.to_status == S.ARRIVED:
+        wanted.append(("ARRIVED", ""))
+    if facts.to_status == S.CANCELLED or (facts.command == "PARDON" and facts.to_status == S.NEW_INQUIRY
+                                          and facts.lender_id is None):
+        wanted.append(("CANCELLED", ""))
+    if facts.kind == "loan" and facts.due_changed and facts.due_before is not None and facts.due_after is not None:
+        wanted.append(("DUE_DATE_CHANGED", facts.due_after.isoformat()))
+    elif (facts.command == "CLAIM" and facts.from_status == S.RETURN_PROCESSING and facts.renewal_before
+          and "更新可" not in facts.comment and facts.due_after is not None):
+        wanted.append(("RENEWAL_REFUSED", facts.due_after.isoformat()))
+    if (facts.command == "SEND" and facts.to_status == S.SHIPPED and facts.total is not None and facts.total > 0
+            and facts.account_type.strip().lower() in PRIVATE_ACCOUNTS):
+        wanted.append(("FEE_DUE", ""))
+    if facts.to_status == S.UNPROCESSED and facts.from_status != S.UNPROCESSED and facts.lender_id is not None:
+        wanted.append(("PARTNER_NEW_REQUEST", str(facts.entry_id)))
+    return wanted

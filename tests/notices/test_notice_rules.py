@@ -85,3 +85,40 @@ DUE = date(2026, 4, 1)
 ])
 def test_still_true_before_sending(notice_type, cycle, facts, holds):
     assert (no_longer_true(notice_type, cycle, 7, facts) is None) is holds
+
+
+from decimal import Decimal  # noqa: E402
+
+from portal.workflow.notice_rules import TransitionFacts, notices_for_transition  # noqa: E402
+
+D1, D2 = date(2026, 4, 1), date(2026, 4, 15)
+
+
+def facts(command, frm, to, kind="loan", lender=2, before=None, after=None, renewal=False, total=None,
+          account="", comment=""):
+    return TransitionFacts(command, frm, to, kind, lender, before, after, renewal, total, account, comment, 99)
+
+
+@pytest.mark.parametrize("transition, expected", [
+    (facts("RECEIVE", "SHIPPED", "ARRIVED", kind="copy"), [("ARRIVED", "")]),
+    (facts("RECEIVE", "CLAIM_ANSWERED", "ARRIVED"), []),
+    (facts("CANCEL", "INQUIRY", "CANCELLED"), [("CANCELLED", "")]),
+    (facts("PARDON", "PROCESSING", "NEW_INQUIRY", lender=None), [("CANCELLED", "")]),  # declined by all
+    (facts("INQUIRE", "PROCESSING", "NEW_INQUIRY"), []),
+    (facts("CLAIM", "RETURN_PROCESSING", "RETURN_CLAIM", before=D1, after=D2, renewal=True, comment="更新可"),
+     [("DUE_DATE_CHANGED", "2026-04-15")]),
+    (facts("CLAIM", "RETURN_PROCESSING", "RETURN_CLAIM", before=D1, after=D1, renewal=True, comment="更新不可"),
+     [("RENEWAL_REFUSED", "2026-04-01")]),
+    (facts("CLAIM", "RETURN_PROCESSING", "RETURN_CLAIM", before=D1, after=D1, renewal=True, comment="更新可"), []),
+    (facts("CLAIM", "RETURN_PROCESSING", "RETURN_CLAIM", before=D1, after=D1, renewal=False, comment="破損"), []),
+    (facts("SEND", "PROCESSING", "SHIPPED", before=None, after=D1), []),  # the first due date is no change
+    (facts("SEND", "PROCESSING", "SHIPPED", kind="copy", total=Decimal(490), account="私費"), [("FEE_DUE", "")]),
+    (facts("SEND", "PROCESSING", "SHIPPED", kind="copy", total=Decimal(490), account="公費"), []),
+    (facts("SEND", "PROCESSING", "SHIPPED", kind="copy", total=Decimal(0), account="私費"), []),
+    (facts("ORDER", "PREPARING", "UNPROCESSED"), [("PARTNER_NEW_REQUEST", "99")]),
+    (facts("PARDON", "PROCESSING", "UNPROCESSED", lender=3), [("PARTNER_NEW_REQUEST", "99")]),
+    (facts("CALLBACK", "PROCESSING", "UNPROCESSED"), []),
+    (facts("SAVE", "ON_LOAN", "ON_LOAN", before=D1, after=D2), []),
+])
+def test_notices_for_transition(transition, expected):
+    assert notices_for_transition(transition) == expected
