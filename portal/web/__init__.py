@@ -37,12 +37,14 @@ def init_web(app: Flask) -> None:
     from .bulk import bp as bulk_bp
     from .help import bp as help_bp
     from .main import bp as main_bp
+    from .notices import bp as notices_bp
+    from .notices import public as notice_links_bp
     from .patrons import bp as patrons_bp
     from .records import bp as records_bp
     from .settings import bp as settings_bp
 
-    staff_pages = (main_bp, records_bp, settings_bp, bulk_bp, help_bp, patrons_bp)
-    for blueprint in (auth_bp, *staff_pages):
+    staff_pages = (main_bp, records_bp, settings_bp, bulk_bp, help_bp, patrons_bp, notices_bp)
+    for blueprint in (auth_bp, notice_links_bp, *staff_pages):  # notice_links: the SMS opt-out and click links
         app.register_blueprint(blueprint)
     needs_login = {blueprint.name for blueprint in staff_pages}
 
@@ -93,7 +95,8 @@ def register_template_helpers(app: Flask) -> None:
 
     def nav_extra_links() -> list[tuple[str, str]]:
         """Links to the shipping desk's bulk modes."""
-        return [(url_for("bulk.receive"), gettext("Bulk receive")), (url_for("bulk.send"), gettext("Bulk send"))]
+        return [(url_for("bulk.receive"), gettext("Bulk receive")), (url_for("bulk.send"), gettext("Bulk send")),
+                (url_for("notices.index"), gettext("Notices"))]
 
     def queue_of(code: str) -> str:
         try:

@@ -51,8 +51,8 @@ def _existing(pairs: set[tuple[int, str]]) -> set[tuple[int, str, str]]:
     items = sorted(pairs)
     for start in range(0, len(items), CHUNK):
         chunk = items[start:start + CHUNK]
-        found.update(db.session.execute(select(Notice.record_id, Notice.type, Notice.cycle).where(
-            tuple_(Notice.record_id, Notice.type).in_(chunk))).tuples())
+        found.update(tuple(row) for row in db.session.execute(select(Notice.record_id, Notice.type, Notice.cycle).where(
+            tuple_(Notice.record_id, Notice.type).in_(chunk))))
     return found
 
 

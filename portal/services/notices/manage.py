@@ -334,3 +334,16 @@ def follow_click(token: str) -> str | None:
 
 __all__ = ["MAX_CHARACTERS", "cancel_notice", "create_manual_notice", "list_notices", "queue_health",
            "record_receipt", "suppress_queued_sms"]
+
+
+def sms_preview_count(library, text: str, with_footer: bool = True):
+    """The count an editor shows while typing: the text as sent, with the sender's name and an
+    opt-out link of the real length when ``with_footer`` (a template's placeholders count as typed)."""
+    from .outbox import new_token, opt_out_url
+    from .templates import render_text, sms_footer
+
+    text = str(text or "")[:MAX_BODY]
+    if with_footer:
+        footer = render_text(sms_footer("ja"), {"library": library_context(library), "opt_out_url": opt_out_url(new_token())})
+        return count_sms(text.strip() + footer) if text.strip() else count_sms("")
+    return count_sms(text)
