@@ -139,3 +139,107 @@ def count():
     with_footer = request.form.get("footer", "1") != "0"
     return render("notices/_count.html", count=sms_preview_count(current_user.library, request.form.get("body", ""),
                                                                  with_footer), channel=channel, with_footer=with_footer)
+
+
+# -- settings: channels per type, templates, test connection (managers) --------------------------
+
+def _require_manager():
+    if not current_user.is_manager:
+        abort(403)
+
+
+def _settings_page(status: int = 200, type_errors: dict | None = None, report=None, posted: dict | None = None):
+    from ..services.notices.preferences import all_settings
+    from ..services.notices.templates import LANGUAGES, TEMPLATE_CHANNELS, library_templates
+
+    settings = all_settings(current_user.library_id)
+    own = {(code, lang): library_templates(current_user.library_id, code, lang) for code in settings for lang in LANGUAGES}
+    return render("notices/settings.html", status=status, settings=settings, types=NOTICE_TYPES, own=own,
+                  languages=LANGUAGES, template_channels=TEMPLATE_CHANNELS, type_errors=type_errors or {},
+                  report=report, posted=posted or {})
+
+
+@bp.get("/settings/notices")
+def settings():
+    _require_manager()
+    return _settings_page()
+
+
+@bp.post("/settings/notices/types/<code>")
+def save_type(code: str):
+    from ..services.notices.preferences import save_setting
+
+    _require_manager()
+    data = {"channels": request.form.getlist("channels"), "policy": request.form.get("policy"),
+            "days": request.form.get("days", "")}
+    try:
+        save_setting(current_user, code, data)
+    except ValidationError as error:
+        return _settings_page(422, type_errors={code: field_errors(error)}, posted={code: data})
+    flash(_("Notice settings saved."), "success")
+    return redirect(url_for("notices.settings") + f"#type-{code}")
+
+
+@bp.post("/settings/notices/test/<channel>")
+def test_connection(channel: str):
+    from ..services.notices.channels import mail_sender, sms_backend
+
+    _require_manager()
+    if channel == "email":
+        report = mail_sender().test_connection()
+    elif channel == "sms":
+        to = request.form.get("to", "").strip() or None
+        report = sms_backend().test_connection(to)
+    else:
+        abort(404)
+    return _settings_page(200 if report.ok else 502, report=(channel, report))
+
+
+def _editor(code: str, channel: str, language: str, values: dict | None = None, errors: dict | None = None,
+            status: int = 200, preview: dict | None = None):
+    from ..services.notices.templates import LANGUAGES, TEMPLATE_CHANNELS, library_templates, template_for
+
+    if code not in NOTICE_TYPES or code == "MANUAL" or channel not in TEMPLATE_CHANNELS or language not in LANGUAGES:
+        abort(404)
+    subject, body, is_default = template_for(current_user.library_id, code, channel, language)
+    own = library_templates(current_user.library_id, code, language).get(channel)
+    values = values or {"name": own.name if own else "", "subject": subject, "body": body}
+    return render("notices/template.html", status=status, code=code, channel=channel, language=language,
+                  values=values, errors=errors or {}, is_default=is_default, preview=preview)
+
+
+@bp.get("/settings/notices/templates/<code>/<channel>/<language>")
+def template(code: str, channel: str, language: str):
+    _require_manager()
+    return _editor(code, channel, language)
+
+
+@bp.post("/settings/notices/templates/<code>/<channel>/<language>")
+def save_template_view(code: str, channel: str, language: str):
+    from ..services.notices.templates import check_template, save_template
+
+    _require_manager()
+    values = {name: request.form.get(name, "") for name in ("name", "subject", "body")}
+    if request.form.get("action") == "preview":
+        try:
+            preview = check_template(current_user.library, code, channel, language, values["subject"].strip(),
+                                     values["body"].replace("\r\n", "\n"))
+        except ValidationError as error:
+            return _editor(code, channel, language, values, field_errors(error), 422)
+        return _editor(code, channel, language, values, preview=preview)
+    try:
+        save_template(current_user, code, channel, language, values)
+    except ValidationError as error:
+        return _editor(code, channel, language, values, field_errors(error), 422)
+    flash(_("Template saved."), "success")
+    return redirect(url_for("notices.template", code=code, channel=channel, language=language))
+
+
+@bp.post("/settings/notices/templates/<code>/<channel>/<language>/reset")
+def reset_template_view(code: str, channel: str, language: str):
+    from ..services.notices.templates import reset_template
+
+    _require_manager()
+    reset_template(current_user, code, channel, language)
+    flash(_("Back to the default template."), "success")
+    return redirect(url_for("notices.template", code=code, channel=channel, language=language))

@@ -3,6 +3,7 @@ server standing in for the SMS provider, each on 127.0.0.1 and a free port, with
 answers the test can program (temporary and permanent failures)."""
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import threading
@@ -44,6 +45,8 @@ class _SmtpHandler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.server.delay:
+            await asyncio.sleep(self.server.delay)
         self.server.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
         return "250 Message accepted for delivery"
 
@@ -54,6 +57,7 @@ class SmtpServer:
 
     def __init__(self):
         self.received: list[Received] = []
+        self.delay = 0.0  # seconds per message: a slow server, to stop a worker mid-batch
         self.rcpt_replies: deque[str | None] = deque()
         self.port = free_port()
         self.controller = Controller(_SmtpHandler(self), hostname="127.0.0.1", port=self.port)

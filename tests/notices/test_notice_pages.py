@@ -118,3 +118,67 @@ def test_opt_out_link_works_without_login_and_stops_queued_sms(world, app):
     world.run("R", third, "RECEIVE")
     assert [n.channel for n in notices(record_id=third.id, type="ARRIVED")] == ["email", "sms"]
     assert notices(record_id=third.id, channel="sms")[0].status == "suppressed"
+
+
+def test_type_settings_saved_and_bad_days_refused(world, desk):
+    page = desk.get("/settings/notices")
+    assert page.status_code == 200 and 'id="type-OVERDUE"' in page.get_data(as_text=True)
+    bad = desk.post("/settings/notices/types/OVERDUE", [("channels", "email"), ("policy", "all"), ("days", "1, x")])
+    assert bad.status_code == 422 and 'value="1, x"' in bad.get_data(as_text=True)
+    ok = desk.post("/settings/notices/types/OVERDUE", [("channels", "email"), ("channels", "print"),
+                                                         ("policy", "first"), ("days", "2,9,20")])
+    assert ok.status_code == 302
+    from portal.services.notices.preferences import type_setting
+
+    setting = type_setting(world.libraries["R"].id, "OVERDUE")
+    assert (setting.channels, setting.policy, setting.days) == (frozenset({"email", "print"}), "first", (2, 9, 20))
+
+
+def test_template_editor_refuses_what_does_not_render_and_goes_back_to_default(world, desk):
+    url = "/settings/notices/templates/ARRIVED/sms/ja"
+    assert "{{ patron.name }}様" in desk.get(url).get_data(as_text=True)
+    broken = desk.post(url, {"name": "到着", "body": "{{ patron.nmae }}様 到着しました", "action": "save"})
+    assert broken.status_code == 422 and "nmae" in broken.get_data(as_text=True)
+    unclosed = desk.post(url, {"body": "{% if x %}到着", "action": "save"})
+    assert unclosed.status_code == 422 and "TemplateSyntaxError" in unclosed.get_data(as_text=True)
+    long = desk.post(url, {"body": "あ" * 620, "action": "save"})
+    assert long.status_code == 422 and "660" in long.get_data(as_text=True)
+    preview = desk.post(url, {"body": "{{ patron.name }}様 {{ record.title }} が届きました", "action": "preview"})
+    assert preview.status_code == 200 and "山田 花子様 日本図書館情報学会誌 が届きました" in preview.get_data(as_text=True)
+    assert desk.post(url, {"name": "短い版", "body": "{{ patron.name }}様 ILL資料が届きました", "action": "save"}).status_code == 302
+    patron = make_patron(world, email=None)
+    record = record_for(world, patron, "SHIPPED", kind="copy")
+    world.run("R", record, "RECEIVE")
+    (sms,) = notices(type="ARRIVED")
+    assert sms.body.startswith("山田 花子様 ILL資料が届きました\nLibrary R\n配信停止: ")
+    assert desk.post(url + "/reset").status_code == 302
+    assert "{{ patron.name }}様 ILL資料「" in desk.get(url).get_data(as_text=True)
+
+
+def test_settings_are_for_managers_and_own_library(world, app):
+    from portal.services.admin import add_user
+
+    add_user("staff_r", "R", "secret-pass-1", "staff")
+    staff = Desk(app.test_client())
+    assert staff.login("staff_r").status_code == 302
+    assert staff.get("/settings/notices").status_code == 403
+    assert staff.post("/settings/notices/types/OVERDUE", {"channels": "email"}).status_code == 403
+    other = Desk(app.test_client()).as_user("X")
+    assert other.post("/settings/notices/templates/ARRIVED/sms/ja",
+                      {"body": "X の雛形", "action": "save"}).status_code == 302
+    from portal.services.notices.templates import template_for
+
+    assert template_for(world.libraries["R"].id, "ARRIVED", "sms", "ja")[2] is True  # R still has the default
+    assert template_for(world.libraries["X"].id, "ARRIVED", "sms", "ja")[1] == "X の雛形"
+
+
+def test_connection_tests_report_success_or_the_exact_failure(world, desk, app, sms_provider):
+    email = desk.post("/settings/notices/test/email")
+    assert email.status_code == 200 and 'data-ok="1"' in email.get_data(as_text=True)
+    app.config.update(SMS_BACKEND="http", SMS_HTTP_URL=sms_provider.url, SMS_HTTP_TOKEN="wrong")
+    bad = desk.post("/settings/notices/test/sms")
+    assert bad.status_code == 502 and "HTTP 401" in bad.get_data(as_text=True)
+    app.config["SMS_HTTP_TOKEN"] = sms_provider.token
+    good = desk.post("/settings/notices/test/sms", {"to": "+819012345678"})
+    assert good.status_code == 200 and "msg-1" in good.get_data(as_text=True)
+    assert sms_provider.requests[-1].body["to"] == "+819012345678"

@@ -148,7 +148,8 @@ def test_an_expired_lease_is_taken_again(world):
     alive.close()
     (notice,) = notices(type="ARRIVED")
     assert notice.status == "sent" and notice.attempts == 2
-    assert "lease expired" in [e for e in notice.events if e.status == "sending"][-1].detail
+    assert [e.status for e in notice.events] == ["queued", "sending", "queued", "sending", "sent"]
+    assert "lease expired" in notice.events[2].detail
 
 
 def test_letters_for_patrons_without_addresses(world, tmp_path):

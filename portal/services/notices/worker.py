@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Callable
 
 from flask import current_app
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.orm import selectinload
 
 from ...extensions import db
@@ -108,32 +108,43 @@ class Worker:
         return cls(**values)
 
     # -- claiming ------------------------------------------------------------------
-    def claim(self, now: datetime) -> list[tuple[int, str]]:
-        """Take up to ``batch`` due notices: (id, status before). One short transaction."""
+    def claim(self, now: datetime) -> list[int]:
+        """Take up to ``batch`` due notices. Short transactions of single statements, each
+        atomic on its own: expired leases given back, scheduled notices whose time came
+        queued, then one UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING
+        claims the batch (on SQLite the UPDATE holds the write lock, so it is atomic too)."""
         postgres = db.session.get_bind().dialect.name == "postgresql"
         try:
+            expired = db.session.execute(
+                update(Notice).where(Notice.status == "sending", Notice.claimed_until < now)
+                .values(status=case((Notice.attempts >= self.max_attempts, "failed"), else_="queued"),
+                        last_error=case((Notice.attempts >= self.max_attempts,
+                                         "the worker stopped while sending it, too many times"), else_=Notice.last_error),
+                        claimed_by=None, claimed_until=None)
+                .returning(Notice.id, Notice.status).execution_options(synchronize_session=False)).all()
+            add_events([_event(row.id, row.status, "the worker's lease expired (it stopped mid-send): "
+                               + ("tried again" if row.status == "queued" else "too many attempts"), at=now)
+                        for row in expired])
             promoted = db.session.execute(
                 update(Notice).where(Notice.status == "scheduled", Notice.next_attempt_at <= now)
                 .values(status="queued").returning(Notice.id).execution_options(synchronize_session=False)).scalars().all()
             add_events([_event(nid, "queued", "the scheduled time came", at=now) for nid in promoted])
-            due = or_(and_(Notice.status == "queued", Notice.next_attempt_at <= now),
-                      and_(Notice.status == "sending", Notice.claimed_until < now))
-            pick = select(Notice.id, Notice.status).where(due).order_by(Notice.next_attempt_at, Notice.id).limit(self.batch)
+            db.session.commit()
+            pick = (select(Notice.id).where(Notice.status == "queued", Notice.next_attempt_at <= now)
+                    .order_by(Notice.next_attempt_at, Notice.id).limit(self.batch))
             if postgres:
                 pick = pick.with_for_update(skip_locked=True)
-            rows = db.session.execute(pick).all()
-            if rows:
-                db.session.execute(
-                    update(Notice).where(Notice.id.in_([r.id for r in rows]))
-                    .values(status="sending", claimed_by=self.worker_id, claimed_until=now + timedelta(seconds=self.lease),
-                            attempts=Notice.attempts + 1).execution_options(synchronize_session=False))
-                add_events([_event(r.id, "sending", ("lease expired, tried again; " if r.status == "sending" else "")
-                                   + f"claimed by {self.worker_id}", at=now) for r in rows])
+            ids = db.session.execute(
+                update(Notice).where(Notice.id.in_(pick.scalar_subquery()))
+                .values(status="sending", claimed_by=self.worker_id, claimed_until=now + timedelta(seconds=self.lease),
+                        attempts=Notice.attempts + 1)
+                .returning(Notice.id).execution_options(synchronize_session=False)).scalars().all()
+            add_events([_event(nid, "sending", f"claimed by {self.worker_id}", at=now) for nid in ids])
             db.session.commit()
         except BaseException:
             db.session.rollback()
             raise
-        return [(r.id, r.status) for r in rows]
+        return list(ids)
 
     def release(self, ids: list[int]) -> None:
         """Give claimed notices back (the lease is running out, or the worker stops)."""
@@ -154,7 +165,7 @@ class Worker:
         if not claimed:
             return 0
         deadline = time.monotonic() + self.lease * 0.8
-        ids = [nid for nid, _ in claimed]
+        ids = claimed
         notices = [Job.of(n) for n in db.session.scalars(select(Notice).where(Notice.id.in_(ids)).options(
             selectinload(Notice.record), selectinload(Notice.library),
             selectinload(Notice.partner)).order_by(Notice.next_attempt_at, Notice.id))]
