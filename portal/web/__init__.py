@@ -104,6 +104,24 @@ def register_template_helpers(app: Flask) -> None:
         except ValueError:
             return "final"
 
+    def notices_of_record(record) -> list:
+        """The record's notices of the caller's own library (record page panel)."""
+        from ..services.notices.manage import NoticeFilters, list_notices
+
+        if not current_user.is_authenticated:
+            return []
+        return list_notices(current_user.library_id, NoticeFilters(record=record.ill_id), limit=50)[0]
+
+    def notices_of_patron(patron) -> list:
+        """A patron's notices, for the patron page (own library only)."""
+        from ..services.notices.manage import NoticeFilters, list_notices
+
+        if not current_user.is_authenticated or patron.library_id != current_user.library_id:
+            return []
+        return list_notices(current_user.library_id, NoticeFilters(patron=patron.number), limit=50)[0]
+
+    app.jinja_env.globals.update(notices_of_record=notices_of_record, notices_of_patron=notices_of_patron)
+
     # Globals, not a context processor, so that imported macros see them too.
     app.jinja_env.globals.update(
         current_language=i18n.language, nav_extra_links=nav_extra_links, status_label=i18n.status_label,

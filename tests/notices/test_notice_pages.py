@@ -182,3 +182,20 @@ def test_connection_tests_report_success_or_the_exact_failure(world, desk, app, 
     good = desk.post("/settings/notices/test/sms", {"to": "+819012345678"})
     assert good.status_code == 200 and "msg-1" in good.get_data(as_text=True)
     assert sms_provider.requests[-1].body["to"] == "+819012345678"
+
+
+def test_record_page_shows_its_notices_to_the_own_library_only(world, desk, app):
+    world.libraries["L1"].email = "ill@l1.example.jp"
+    from portal.extensions import db
+
+    db.session.commit()
+    patron = make_patron(world, mobile=None)
+    record = record_for(world, patron, "SHIPPED", kind="copy")
+    world.run("R", record, "RECEIVE")
+    page = desk.get(f"/records/{record.ill_id}").get_data(as_text=True)
+    panel = page.split('id="record-notices"')[1]
+    assert "ARRIVED" in panel and "hanako@example.jp" in panel and "PARTNER_NEW_REQUEST" not in panel
+    lender = Desk(app.test_client()).as_user("L1")
+    page = lender.get(f"/records/{record.ill_id}").get_data(as_text=True)
+    assert "hanako@example.jp" not in page and "ARRIVED" not in page.split('id="record-notices"')[1]
+    assert "PARTNER_NEW_REQUEST" in page  # the lender's own alert

@@ -16,7 +16,7 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.orm import selectinload
 
 from ...extensions import db
-from ...models import Notice, NoticeSetting, Record
+from ...models import Notice, NoticeSetting, Patron, Record
 from ...workflow.notice_rules import NOTICE_TYPES, due_soon, overdue_level, pickup_reminder_due
 from ...workflow.statuses import Status
 from .. import unit_of_work
@@ -56,27 +56,33 @@ def _existing(pairs: set[tuple[int, str]]) -> set[tuple[int, str, str]]:
     return found
 
 
+OWNER = {"DUE_SOON": "requester", "OVERDUE": "requester", "PICKUP_REMINDER": "requester", "PARTNER_OVERDUE": "lender"}
+
+
+def candidate_query(code: str, today: date):
+    """The records that may be due a notice of this type today: one range over the
+    (status, due_on) or (status, received_on) index; the library's days decide in Python."""
+    low, high = _days_range(code)
+    if code == "DUE_SOON":
+        return select(Record).where(Record.status.in_(ON_LOAN), Record.due_on >= today,
+                                    Record.due_on <= today + timedelta(days=high), Record.patron_id.is_not(None))
+    if code == "OVERDUE":
+        return select(Record).where(Record.status.in_(ON_LOAN), Record.due_on <= today - timedelta(days=low),
+                                    Record.patron_id.is_not(None))
+    if code == "PICKUP_REMINDER":
+        return select(Record).where(Record.status == Status.ARRIVED.value,
+                                    Record.received_on <= today - timedelta(days=low), Record.patron_id.is_not(None))
+    # PARTNER_OVERDUE: the lender's loans not back
+    return select(Record).where(Record.status.in_(ON_LOAN), Record.due_on <= today - timedelta(days=low),
+                                Record.lender_id.is_not(None))
+
+
 def _candidates(code: str, today: date) -> list[tuple[Record, str]]:
     """(record, cycle) for which a notice of this type is due today."""
-    low, high = _days_range(code)
     opts = (selectinload(Record.requester), selectinload(Record.lender))
-    if code == "DUE_SOON":
-        query = select(Record).where(Record.status.in_(ON_LOAN), Record.due_on >= today,
-                                     Record.due_on <= today + timedelta(days=high), Record.patron_id.is_not(None))
-        owner = "requester"
-    elif code == "OVERDUE":
-        query = select(Record).where(Record.status.in_(ON_LOAN), Record.due_on <= today - timedelta(days=low),
-                                     Record.patron_id.is_not(None))
-        owner = "requester"
-    elif code == "PICKUP_REMINDER":
-        query = select(Record).where(Record.status == Status.ARRIVED.value,
-                                     Record.received_on <= today - timedelta(days=low), Record.patron_id.is_not(None))
-        owner = "requester"
-    else:  # PARTNER_OVERDUE: the lender's loans not back
-        query = select(Record).where(Record.status.in_(ON_LOAN), Record.due_on <= today - timedelta(days=low),
-                                     Record.lender_id.is_not(None))
-        owner = "lender"
-    records = db.session.scalars(query.options(*opts, selectinload(Record.patron))).all()
+    query = candidate_query(code, today)
+    owner = OWNER[code]
+    records = db.session.scalars(query.options(*opts, selectinload(Record.patron).selectinload(Patron.consents))).all()
     if not records:
         return []
     settings = settings_for_libraries({getattr(r, owner + "_id") for r in records}, code)

@@ -24,8 +24,8 @@ from ...models.types import utcnow
 from ...workflow.fees import currency_places, format_amount
 from ...workflow.notice_rules import NOTICE_TYPES, Reach, TransitionFacts, choose_channels, notices_for_transition
 from ...workflow.segments import MAX_CHARACTERS, count_sms, prepare_sms
-from .preferences import TypeSetting, type_setting
-from .templates import LANGUAGES, RenderError, library_templates, render_text, sms_footer, template_for
+from .preferences import TypeSetting, cached_setting
+from .templates import LANGUAGES, RenderError, cached_templates, render_text, sms_footer, template_for
 
 log = logging.getLogger(__name__)
 
@@ -175,7 +175,7 @@ def patron_drafts(notice_type: str, record, patron, cycle: str, today: date, *, 
     """The notices of one type to one patron, by the channels the library's policy picks."""
     if patron is None or not patron.active:
         return []
-    setting = setting or type_setting(patron.library_id, notice_type)
+    setting = setting or cached_setting(patron.library_id, notice_type)
     enabled = set(setting.channels) - set(exclude)
     if not enabled:
         return []
@@ -186,7 +186,7 @@ def patron_drafts(notice_type: str, record, patron, cycle: str, today: date, *, 
     language = patron.language if patron.language in LANGUAGES else "ja"
     library = patron_library(patron, record)
     context = notice_context(notice_type, record, patron, library, None, cycle, today, language)
-    own = library_templates(patron.library_id, notice_type, language)
+    own = cached_templates(patron.library_id, notice_type, language)
     email_subject = ""
     drafts = []
     for channel, reason in chosen:
@@ -223,14 +223,14 @@ def patron_library(patron, record) -> Library:
 def partner_drafts(notice_type: str, record: Record, owner: Library, partner: Library, recipient_library: Library,
                    cycle: str, today: date, setting: TypeSetting | None = None) -> list[Draft]:
     """A staff alert to a library's contact address (e-mail only)."""
-    setting = setting or type_setting(owner.id, notice_type)
+    setting = setting or cached_setting(owner.id, notice_type)
     if "email" not in setting.channels:
         return []
     language = "ja" if recipient_library.network == "NII" else "en"
     draft = Draft(library_id=owner.id, type=notice_type, channel="email", recipient=recipient_library.email or "",
                   language=language, subject="", body="", record_id=record.id, partner_id=partner.id, cycle=cycle)
     context = notice_context(notice_type, record, None, owner, partner, cycle, today, language)
-    render_draft(draft, context, library_templates(owner.id, notice_type, language))
+    render_draft(draft, context, cached_templates(owner.id, notice_type, language))
     if not draft.recipient:
         draft.status, draft.detail = "suppressed", f"library {recipient_library.code} has no contact e-mail address"
     return [draft]
@@ -266,9 +266,11 @@ def write(drafts: list[Draft], now: datetime | None = None) -> list[int]:
                     continue
                 written.append((db.session.execute(insert(table).values(row).returning(table.c.id)).scalar_one(), draft))
             continue
+        # executemany (one cached statement, SQLAlchemy's insertmanyvalues batching), not one
+        # multi-VALUES statement compiled anew for every number of rows
         result = db.session.execute(
-            statement.values(rows).on_conflict_do_nothing(index_elements=["dedup_key"])
-            .returning(table.c.id, table.c.dedup_key, table.c.opt_out_token))
+            statement.on_conflict_do_nothing(index_elements=["dedup_key"])
+            .returning(table.c.id, table.c.dedup_key, table.c.opt_out_token), rows)
         by_key = {d.dedup_key: d for d in chunk if d.dedup_key}
         by_token = {d.opt_out_token: d for d in chunk if d.opt_out_token}
         unkeyed = [d for d in chunk if not d.dedup_key]

@@ -4,7 +4,11 @@ Without a stored row the defaults of workflow.notice_rules.NOTICE_TYPES apply.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from typing import Callable
+
+from flask import current_app
 
 from sqlalchemy import select
 
@@ -42,6 +46,33 @@ def type_setting(library_id: int, code: str) -> TypeSetting:
     row = db.session.scalar(select(NoticeSetting).where(NoticeSetting.library_id == library_id,
                                                         NoticeSetting.type == code))
     return _from_row(row) if row is not None and row.type in NOTICE_TYPES else _default(code)
+
+
+# -- a short per-process cache for the command path (settings and templates change rarely) --------
+
+def cached(kind: str, library_id: int, key: tuple, load: Callable):
+    """``load()``'s value, kept NOTICE_CONFIG_CACHE_SECONDS per app: a command that queues notices
+    then reads no settings or templates. Saving in this process forgets the library's entries at
+    once; other processes see a change within that many seconds."""
+    seconds = current_app.config.get("NOTICE_CONFIG_CACHE_SECONDS", 30)
+    cache = current_app.extensions.setdefault("notice_config_cache", {})
+    entry = cache.get((kind, library_id, key))
+    now = time.monotonic()
+    if entry is not None and now - entry[0] < seconds:
+        return entry[1]
+    value = load()
+    cache[(kind, library_id, key)] = (now, value)
+    return value
+
+
+def forget(library_id: int) -> None:
+    cache = current_app.extensions.setdefault("notice_config_cache", {})
+    for key in [k for k in cache if k[1] == library_id]:
+        cache.pop(key, None)
+
+
+def cached_setting(library_id: int, code: str) -> TypeSetting:
+    return cached("setting", library_id, (code,), lambda: type_setting(library_id, code))
 
 
 def all_settings(library_id: int) -> dict[str, TypeSetting]:
@@ -110,4 +141,5 @@ def save_setting(actor: User, code: str, data: dict) -> TypeSetting:
             row = NoticeSetting(library_id=actor.library_id, type=code)
             db.session.add(row)
         row.channels, row.policy, row.days = values["channels"], values["policy"], values["days"]
+    forget(actor.library_id)
     return _from_row(row)

@@ -7,6 +7,7 @@ of sending an empty gap to a patron.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 from jinja2 import StrictUndefined, TemplateError
@@ -21,6 +22,7 @@ from ...workflow.notice_rules import NOTICE_TYPES
 from ...workflow.segments import MAX_CHARACTERS, count_sms
 from .. import unit_of_work
 from .defaults import SMS_FOOTER, default_template
+from .preferences import forget
 
 TEMPLATE_CHANNELS = ("email", "sms")  # a printed letter uses the e-mail template
 LANGUAGES = ("ja", "en")
@@ -54,6 +56,21 @@ def library_templates(library_id: int, notice_type: str, language: str) -> dict[
         NoticeTemplate.library_id == library_id, NoticeTemplate.type == notice_type,
         NoticeTemplate.language == language))
     return {row.channel: row for row in rows}
+
+
+@dataclass(frozen=True)
+class OwnTemplate:
+    subject: str
+    body: str
+
+
+def cached_templates(library_id: int, notice_type: str, language: str) -> dict[str, OwnTemplate]:
+    """The library's own templates as plain values, through the short config cache."""
+    from .preferences import cached
+
+    return cached("templates", library_id, (notice_type, language), lambda: {
+        channel: OwnTemplate(row.subject, row.body)
+        for channel, row in library_templates(library_id, notice_type, language).items()})
 
 
 def template_for(library_id: int, notice_type: str, channel: str, language: str,
@@ -146,6 +163,7 @@ def save_template(actor: User, notice_type: str, channel: str, language: str, da
             db.session.add(row)
         row.name, row.subject, row.body = name, subject, body
         row.updated_at, row.updated_by_id = utcnow(), actor.id
+    forget(actor.library_id)
     return row
 
 
@@ -156,6 +174,7 @@ def reset_template(actor: User, notice_type: str, channel: str, language: str) -
         if row is None:
             return False
         db.session.delete(row)
+    forget(actor.library_id)
     return True
 
 
