@@ -1,7 +1,7 @@
 """notices outbox, history, settings, templates, workers
 
 Revision ID: a221cab0e28a
-Revises: a9f1d33cfe81
+Revises: b7d2e41c9a10
 Create Date: 2026-12-01 10:11:07.231541
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a221cab0e28a'
-down_revision = 'a9f1d33cfe81'
+down_revision = 'b7d2e41c9a10'
 branch_labels = None
 depends_on = None
 
