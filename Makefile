@@ -16,6 +16,8 @@ $(SECRET):
 run: setup $(SECRET)
 	$(FLASK) db upgrade
 	$(FLASK) demo
+	@# a notice worker beside the web server, stopped with it (Ctrl-C or exit)
+	$(FLASK) notices work & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 test: setup

@@ -85,6 +85,9 @@ def run(url: str, filler: int, batch: int, scans: int) -> None:
     with app.app_context():
         results.update(measure(app, ids))
     print_table(results, batch, scans)
+    from .bench_notices import run_notice_bench  # notices: queuing overhead, 10,000 e-mails, the daily job
+
+    run_notice_bench(app)
 
 
 def ensure_empty(db) -> None:

@@ -5,9 +5,11 @@ from .patron import Patron, PatronConsent
 from .record import Candidate, FeeGroupRow, HistoryEntry, LocalNote, Record
 from .slip_batch import SlipBatch
 from .user import ApiToken, User
+from .notice import Notice, NoticeEvent, NoticeLink, NoticeSetting, NoticeTemplate, WorkerHeartbeat
 
 __all__ = [
     "ApiToken", "Candidate", "CommentTemplate", "FeeDefault", "FeeGroupRow",
     "HistoryEntry", "Library", "LoginFailure", "LocalNote", "Patron", "PatronConsent", "Record", "SlipBatch",
     "User",
+    "Notice", "NoticeEvent", "NoticeLink", "NoticeSetting", "NoticeTemplate", "WorkerHeartbeat",
 ]

@@ -39,6 +39,8 @@ class Record(db.Model):
         Index("ix_records_requester_status", "requester_id", "status"),
         Index("ix_records_lender_status", "lender_id", "status"),
         Index("ix_records_status_updated", "status", "updated_at"),
+        Index("ix_records_status_due", "status", "due_on"),  # the daily job: due soon, overdue
+        Index("ix_records_status_received", "status", "received_on"),  # the daily job: pickup reminders
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -313,10 +313,14 @@ def opt_out(patron: Patron, channel: str, method: str, actor: User | None = None
     """
     _check_own(actor, patron)
     method, _ = clean_consent(channel, method, None)
+    from .notices import suppress_queued_sms
+
     with unit_of_work():
         consent = None
         if patron.sms_consent:
             consent = new_consent_row(patron, "withdrawn", channel, method, "", actor)
+        if channel == "sms":  # at once, in the same transaction: no queued SMS goes out after this
+            suppress_queued_sms(patron, f"SMS opt-out ({method})")
     return consent
 
 

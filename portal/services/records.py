@@ -15,6 +15,7 @@ from ..workflow.machine import CommandContext, Side, allowed_commands, fire
 from . import PORTAL_BUSY, portal_today, unit_of_work
 from .access import load_record_for_command, side_of
 from .patrons import client_type_for, patron_for_request
+from .notices import queue_for_transition
 
 MAX_CANDIDATES = 5
 DATE_KEYS = ("ordered", "accepted", "sent", "received", "due", "sent_back", "return_received")
@@ -154,7 +155,8 @@ def create_record(actor: User, data: dict, order_now: bool = False) -> Record:
         db.session.flush()
         record.add_history(_context(actor, "CREATE", Side.REQUESTER, data), "PREPARING", None)
         if order_now:
-            fire(record, _context(actor, "ORDER", Side.REQUESTER, data))
+            ctx = _context(actor, "ORDER", Side.REQUESTER, data)
+            queue_for_transition(record, fire(record, ctx), ctx.today)
     return record
 
 
@@ -236,9 +238,10 @@ def perform_command(actor: User, ill_id, command: str, data: dict | None = None)
         elif command == "SEND" and data.get("fields"):
             ctx.fields = _send_fields(data)
         with db.session.no_autoflush:  # one UPDATE per command: the version moves by exactly one
-            fire(record, ctx)
+            entry = fire(record, ctx)
         if data.get("local_note") is not None:
             record.set_local_note(actor.library_id, str(data["local_note"]))
+        queue_for_transition(record, entry, ctx.today)  # the notices it causes, in this transaction
     return record
 
 

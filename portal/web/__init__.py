@@ -45,12 +45,15 @@ def init_web(app: Flask) -> None:
     from .bulk import bp as bulk_bp
     from .help import bp as help_bp
     from .main import bp as main_bp
+    from .notices import bp as notices_bp
+    from .notices import public as notice_links_bp
     from .patrons import bp as patrons_bp
     from .records import bp as records_bp
     from .settings import bp as settings_bp
 
-    staff_pages = (main_bp, records_bp, settings_bp, bulk_bp, help_bp, patrons_bp)
-    for blueprint in (auth_bp, outage.bp, *staff_pages):
+    staff_pages = (main_bp, records_bp, settings_bp, bulk_bp, help_bp, patrons_bp, notices_bp)
+    # notice_links: the SMS opt-out and click links (no log-in); outage: /healthz
+    for blueprint in (auth_bp, outage.bp, notice_links_bp, *staff_pages):
         app.register_blueprint(blueprint)
     needs_login = {blueprint.name for blueprint in staff_pages}
 
@@ -134,13 +137,32 @@ def register_template_helpers(app: Flask) -> None:
 
     def nav_extra_links() -> list[tuple[str, str]]:
         """Links to the shipping desk's bulk modes."""
-        return [(url_for("bulk.receive"), gettext("Bulk receive")), (url_for("bulk.send"), gettext("Bulk send"))]
+        return [(url_for("bulk.receive"), gettext("Bulk receive")), (url_for("bulk.send"), gettext("Bulk send")),
+                (url_for("notices.index"), gettext("Notices"))]
 
     def queue_of(code: str) -> str:
         try:
             return Status(code).queue.value
         except ValueError:
             return "final"
+
+    def notices_of_record(record) -> list:
+        """The record's notices of the caller's own library (record page panel)."""
+        from ..services.notices.manage import NoticeFilters, list_notices
+
+        if not current_user.is_authenticated:
+            return []
+        return list_notices(current_user.library_id, NoticeFilters(record=record.ill_id), limit=50)[0]
+
+    def notices_of_patron(patron) -> list:
+        """A patron's notices, for the patron page (own library only)."""
+        from ..services.notices.manage import NoticeFilters, list_notices
+
+        if not current_user.is_authenticated or patron.library_id != current_user.library_id:
+            return []
+        return list_notices(current_user.library_id, NoticeFilters(patron=patron.number), limit=50)[0]
+
+    app.jinja_env.globals.update(notices_of_record=notices_of_record, notices_of_patron=notices_of_patron)
 
     # Globals, not a context processor, so that imported macros see them too.
     app.jinja_env.globals.update(
