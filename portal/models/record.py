@@ -128,13 +128,6 @@ class Record(db.Model):
         return pk if pk > 0 else None
 
     # -- history ------------------------------------------------------------
-    def last_transition(self) -> HistoryEntry | None:
-        """The latest command that moved (or could move) the status."""
-        for entry in reversed(self.history):
-            if entry.command not in ("SYSTEM", "SAVE"):
-                return entry
-        return None
-
     def add_history(self, ctx, from_status: str, undo: dict | None) -> HistoryEntry:
         entry = HistoryEntry(
             command=ctx.command, from_status=from_status, to_status=self.status, side=ctx.side.value,

@@ -141,14 +141,46 @@ def not_frozen(event):
     return not event.model.archived and event.model.settled_at is None
 
 
+# -- CALLBACK chains ----------------------------------------------------------
+# A transition that was called back no longer counts: the one before it is the
+# latest again. History entries that never move the status (SAVE, the portal's
+# SYSTEM notes) are not transitions.
+NOT_TRANSITIONS = frozenset({"SAVE", "SYSTEM"})
+
+
+def standing_transitions(history) -> list:
+    """The transitions that still count, oldest first: each CALLBACK removes
+    the latest standing one; a called-back CANCEL starts the request afresh,
+    so nothing before it stands any more."""
+    standing: list = []
+    for entry in history:
+        if entry.command in NOT_TRANSITIONS:
+            continue
+        if entry.command != "CALLBACK":
+            standing.append(entry)
+        elif standing and standing.pop().command == "CANCEL":
+            standing.clear()
+    return standing
+
+
+def latest_transition(history):
+    """The transition a CALLBACK would undo now (None: nothing left to undo)."""
+    standing = standing_transitions(history)
+    return standing[-1] if standing else None
+
+
+def _latest(event):
+    return latest_transition(event.model.history)
+
+
 @condition("%(command)s in status %(status)s: only your own latest command can be called back, and the "
            "partner has acted since or you have not acted.")
 def caller_acted_last(event):
-    last = event.model.last_transition()
+    last = _latest(event)
     ctx = _ctx(event)
     return (
         last is not None
-        and last.command not in ("CALLBACK", "CREATE")
+        and last.command != "CREATE"
         and last.library_id == ctx.library_id
         and last.side == ctx.side.value
     )
@@ -157,8 +189,16 @@ def caller_acted_last(event):
 @condition("%(command)s in status %(status)s: a PARDON that forwarded the record to another lender "
            "cannot be called back.")
 def not_forwarding_pardon(event):
-    last = event.model.last_transition()
+    last = _latest(event)
     return not (last and last.command == "PARDON" and last.to_status == S.UNPROCESSED)
+
+
+def declined_for_all_by(history, library_id: int) -> bool:
+    """The library's PARDON declined for all lenders and is still the latest
+    transition: that lender may call it back though it holds no record."""
+    last = latest_transition(history)
+    return (last is not None and last.command == "PARDON" and last.to_status == S.NEW_INQUIRY
+            and last.library_id == library_id)
 
 
 # -- effects ------------------------------------------------------------------
@@ -298,7 +338,7 @@ def save(event):
 def call_back(event):
     """Undo the caller's latest transition: restore what it changed."""
     record = event.model
-    last = record.last_transition()
+    last = _latest(event)
     record.restore_snapshot(last.undo or {})
     if last.command == "CANCEL":
         record.status = S.PREPARING.value  # how a cancelled request is re-sent
