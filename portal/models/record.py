@@ -30,6 +30,9 @@ MONEY_FIELDS = ("base_fee", "postage", "total")
 # What a command may change and CALLBACK must be able to restore.
 UNDO_FIELDS = ("lender_id", "lender_address", "lender_staff", "claim_handling", "renewal_handling",
                *DATE_FIELDS, *MONEY_FIELDS)
+# What a history entry records as changed besides the status (HistoryEntry.changes).
+CHANGE_FIELDS = tuple(dict.fromkeys((*REQUESTER_EDITABLE, *LENDER_EDITABLE, "claim_handling", "renewal_handling",
+                                     *DATE_FIELDS, *MONEY_FIELDS)))
 
 
 class Record(db.Model):
@@ -128,11 +131,11 @@ class Record(db.Model):
         return pk if pk > 0 else None
 
     # -- history ------------------------------------------------------------
-    def add_history(self, ctx, from_status: str, undo: dict | None) -> HistoryEntry:
+    def add_history(self, ctx, from_status: str, undo: dict | None, changes: dict | None = None) -> HistoryEntry:
         entry = HistoryEntry(
             command=ctx.command, from_status=from_status, to_status=self.status, side=ctx.side.value,
             library_id=ctx.library_id, user_id=ctx.user_id, user_name=ctx.user_name,
-            comment=ctx.comment, undo=undo,
+            comment=ctx.comment, undo=undo, changes=changes or None,
         )
         self.history.append(entry)
         self.updated_at = utcnow()
@@ -141,6 +144,21 @@ class Record(db.Model):
     def add_system_note(self, note: str, status: str) -> None:
         self.history.append(HistoryEntry(command="SYSTEM", from_status=status, to_status=status,
                                          comment=note))
+
+    # -- what a command changed (history) -------------------------------------
+    def change_snapshot(self) -> dict:
+        """The record's fields as the history shows them: libraries by code, fee lines as text."""
+        snapshot = {name: _jsonable(getattr(self, name)) for name in CHANGE_FIELDS}
+        snapshot["lender"] = _code(self, self.lender_id)
+        snapshot["candidates"] = [_code(self, c.library_id) for c in self.candidates]
+        snapshot["fee_groups"] = [f"{g.item} {g.quantity} × {_jsonable(g.unit_price)} = {_jsonable(g.charge)}".strip()
+                                  for g in self.fee_groups]
+        return snapshot
+
+    def changes_since(self, before: dict) -> dict:
+        """{field: {"from": old, "to": new}} for every field that differs from `before`."""
+        after = self.change_snapshot()
+        return {name: {"from": old, "to": after[name]} for name, old in before.items() if after[name] != old}
 
     # -- undo (CALLBACK) ----------------------------------------------------
     def undo_snapshot(self) -> dict:
@@ -211,6 +229,14 @@ class Record(db.Model):
 
     def __repr__(self) -> str:
         return f"<Record {self.ill_id if self.id else '?'} {self.kind} {self.status}>"
+
+
+def _code(record: Record, library_id: int | None) -> str | None:
+    """A library's code without flushing (the lender and candidates may be new)."""
+    if library_id is None:
+        return None
+    library = db.session.get(Library, library_id)
+    return library.code if library is not None else None
 
 
 def _jsonable(value):
@@ -284,6 +310,7 @@ class HistoryEntry(db.Model):
     comment: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     undo: Mapped[dict | None] = mapped_column(JSON)  # what CALLBACK restores
+    changes: Mapped[dict | None] = mapped_column(JSON)  # {field: {"from", "to"}} besides the status
 
     record: Mapped[Record] = relationship(back_populates="history")
     library: Mapped[Library | None] = relationship()

@@ -476,10 +476,11 @@ def fire(record, ctx: CommandContext):
     check_allowed(record, ctx)
     from_status = record.status
     before = record.undo_snapshot()
+    seen = record.change_snapshot()
     if not machine.events[ctx.command].trigger(record, ctx=ctx):
         raise CommandNotAllowed("%(command)s is not allowed in status %(status)s.", command=ctx.command, status=from_status)
     undo = record.snapshot_diff(before) if ctx.command not in ("CALLBACK", "SAVE") else None
-    entry = record.add_history(ctx, from_status, undo)
+    entry = record.add_history(ctx, from_status, undo, record.changes_since(seen))
     for note in ctx.system_notes:
         record.add_system_note(note, record.status)
     return entry

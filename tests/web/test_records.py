@@ -52,6 +52,24 @@ def test_history_timeline_shows_every_command(world, desk):
     assert "user_l1" in history and "Library L1" in history
 
 
+def test_history_shows_what_a_command_changed_on_the_page_and_in_the_api(world, desk, client):
+    record = world.record("PROCESSING", kind="loan")
+    world.run("L1", record, "SEND", fees={"groups": [{"item": "A4", "quantity": 12, "unit_price": "30"}]},
+              dates={"sent": "2026-03-02"}, due_date="2026-04-20")
+    desk.as_user("R")
+    html = desk.get(f"/records/{record.ill_id}").get_data(as_text=True)
+    history = html[html.index('id="history-heading"'):]
+    changes = history[history.index('<ul class="changes"'):]
+    changes = changes[:changes.index("</ul>")]
+    assert "2026-04-20" in changes and "合計金額" in changes  # the Japanese UI: labels in Japanese
+    assert "A4 12 × 30 = 360" in changes
+    headers = {"Authorization": f"Bearer {world.token('R')}"}
+    item = client.get(f"/api/v1/records/{record.ill_id}", headers=headers).json
+    send = [h for h in item["history"] if h["command"] == "SEND"][-1]
+    assert send["changes"]["due_on"] == {"from": None, "to": "2026-04-20"}
+    assert all("changes" in h for h in item["history"])
+
+
 def test_third_library_gets_403_for_page_and_commands(world, desk):
     record = world.record("PROCESSING")
     desk.as_user("X")
