@@ -39,6 +39,7 @@ DOMAIN_MESSAGES = [
     N_("Fees are not valid."),
     # field messages
     N_("Must be a number."),
+    N_("Must be a number such as 1000, 1,000 or 12.50."),
     N_("Must be a whole number."),
     N_("Must not be negative."),
     N_("Is too large."),

@@ -233,6 +233,25 @@ def test_fee_preview_computes_on_the_server(world, desk):
     assert "—" in bad and "field-error" in bad
 
 
+@pytest.mark.parametrize("name, typed", [("fee_unit_price", "1e3"), ("fee_quantity", "1,2,3"),
+                                          ("postage", "1,00"), ("base_fee", "1_000")])
+def test_live_total_and_send_refuse_malformed_numbers_naming_the_field(world, desk, name, typed):
+    record = world.record("PROCESSING")
+    desk.as_user("L1")
+    inputs = {"fee_item": "A4", "fee_quantity": "2", "fee_unit_price": "30", "base_fee": "", "postage": ""}
+    inputs[name] = typed
+    label = {"fee_unit_price": "単価", "fee_quantity": "数量", "postage": "送料・FAX料", "base_fee": "基本料・その他"}[name]
+    preview = desk.post("/fees/preview", [("fee_editor", "fees"), *inputs.items()], htmx=True).get_data(as_text=True)
+    assert "—" in preview and label in preview[preview.index('class="field-error"'):]
+    page = desk.get(f"/records/{record.ill_id}/commands/SEND").get_data(as_text=True)
+    data = [("csrf_token", csrf_token(page)), ("version", str(record.version)), ("fee_editor", "fees"),
+            *inputs.items()]
+    response = desk.post(f"/records/{record.ill_id}/commands/SEND", data, htmx=True)
+    assert response.status_code == 422
+    assert typed in response.get_data(as_text=True)  # the input is kept
+    assert fresh(record).status == "PROCESSING" and fresh(record).total is None
+
+
 def test_stale_form_gets_the_conflict_message_and_current_status(world, desk, other_desk):
     record = world.record("PROCESSING")
     desk.as_user("L1")
