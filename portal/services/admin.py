@@ -18,16 +18,42 @@ LIBRARY_FIELDS = ("name", "address", "email", "phone", "loan_days", "service", "
                   "loan_service", "network", "currency", "slip_size")
 SLIP_SIZES = ("A5", "A4", "label")  # the page sizes services.slips lays out
 
-# Comment templates the seed manual gives (Japanese with English).
-DEFAULT_TEMPLATES: dict[str, list[str]] = {
-    "INQUIRE": ["参照不完 (incomplete citation)", "料金前納 (prepayment required)", "時間がかかります (will take time)",
-                "貸出中 (on loan until …)", "重複依頼 (duplicate of …)", "要前頁複写許可願 (permission for whole-issue copy)"],
-    "PARDON": ["欠号 (missing issue)", "未着 (not yet received)", "未所蔵 (not held)", "製本中 (at the bindery)",
-               "貸出中 (on loan)", "貸し出し不可(貴重書) (not for loan: rare book)", "複写不可(劣化資料) (no copying: fragile)"],
-    "CLAIM": ["破損していました (arrived damaged)", "別表が同封されていませんでした (supplement missing)",
-              "切手代不足 (postage short)", "更新不可 (renewal refused)", "更新可 (renewal granted)"],
-    "ANSWER": ["欠落ページを送付しました (missing pages sent)"],
-}
+# Comment templates the seed manual gives, per side and command: the library's own
+# wording (sent to the partner) and an English gloss (a hint in the English UI only).
+DEFAULT_TEMPLATES: list[tuple[str, str, str, str]] = [
+    ("lender", "INQUIRE", "参照不完", "incomplete citation"),
+    ("lender", "INQUIRE", "料金前納", "prepayment required"),
+    ("lender", "INQUIRE", "時間がかかります", "will take time"),
+    ("lender", "INQUIRE", "貸出中", "on loan until …"),
+    ("lender", "INQUIRE", "重複依頼", "duplicate of …"),
+    ("lender", "INQUIRE", "要全頁複写許可願", "permission for whole-issue copy"),
+    ("lender", "PARDON", "欠号", "missing issue"),
+    ("lender", "PARDON", "未着", "not yet received"),
+    ("lender", "PARDON", "未所蔵", "not held"),
+    ("lender", "PARDON", "製本中", "at the bindery"),
+    ("lender", "PARDON", "貸出中", "on loan"),
+    ("lender", "PARDON", "貸し出し不可(貴重書)", "not for loan: rare book"),
+    ("lender", "PARDON", "複写不可(劣化資料)", "no copying: fragile"),
+    ("lender", "CLAIM", "破損していました", "arrived damaged"),
+    ("lender", "CLAIM", "別表が同封されていませんでした", "supplement missing"),
+    ("lender", "CLAIM", "切手代不足", "postage short"),
+    ("lender", "CLAIM", "更新不可", "renewal refused"),
+    ("lender", "CLAIM", "更新可", "renewal granted"),
+    ("lender", "ANSWER", "欠落ページを送付しました", "missing pages sent"),
+    ("requester", "CLAIM", "欠落ページがあります", "pages are missing"),
+    ("requester", "CLAIM", "判読できないページがあります", "pages are illegible"),
+    ("requester", "RENEW", "貸出期間の更新をお願いします", "please renew the loan"),
+    ("requester", "CANCEL", "利用者が依頼を取り下げました", "withdrawn by the end user"),
+]
+
+
+def default_templates() -> list[CommentTemplate]:
+    positions: dict[tuple[str, str], int] = {}
+    templates = []
+    for side, command, text, gloss in DEFAULT_TEMPLATES:
+        position = positions[side, command] = positions.get((side, command), -1) + 1
+        templates.append(CommentTemplate(side=side, command=command, position=position, text=text, gloss=gloss))
+    return templates
 
 
 def validate_library_fields(values: dict) -> dict:
@@ -61,8 +87,7 @@ def add_library(code: str, **values) -> Library:
     validate_library_fields(values)
     with unit_of_work() as session:
         library = Library(code=code, **values)
-        library.templates = [CommentTemplate(command=command, position=i, text=text)
-                             for command, texts in DEFAULT_TEMPLATES.items() for i, text in enumerate(texts)]
+        library.templates = default_templates()
         session.add(library)
     return library
 

@@ -54,7 +54,7 @@ TO_ARRIVED = TO_PROCESSING + [(LEN, "SEND", FEES), (REQ, "RECEIVE", {})]
 TO_ON_LOAN = TO_ARRIVED + [(REQ, "BORROW", {})]
 TO_RENEWAL = TO_ON_LOAN + [(REQ, "RENEW", {"comment": "更新をお願いします (please renew)"})]
 TO_RETURNED = TO_ON_LOAN + [(REQ, "SENDBACK", {})]
-TO_INQUIRY = TO_PROCESSING + [(LEN, "INQUIRE", {"comment": "参照不完 (incomplete citation): 巻号をご確認ください"})]
+TO_INQUIRY = TO_PROCESSING + [(LEN, "INQUIRE", {"comment": "参照不完: 巻号をご確認ください"})]
 TO_CLAIM = TO_ARRIVED + [(REQ, "CLAIM", {"comment": "p.150が欠落しています (page 150 missing)"})]
 PATHS = {
     "PREPARING": [],
@@ -72,7 +72,7 @@ PATHS = {
     "RENEWAL_REQUESTED": TO_RENEWAL,
     "RETURNED": TO_RETURNED,
     "RETURN_PROCESSING": TO_RETURNED + [(LEN, "RECEIVE", {})],
-    "RETURN_CLAIM": TO_RENEWAL + [(LEN, "RECEIVE", {}), (LEN, "CLAIM", {"comment": "更新可 (renewal granted)"})],
+    "RETURN_CLAIM": TO_RENEWAL + [(LEN, "RECEIVE", {}), (LEN, "CLAIM", {"comment": "更新可"})],
     "RETURN_CONFIRMED": TO_RETURNED + [(LEN, "RECEIVE", {}), (LEN, "OK", {})],
     "CANCELLED": [(REQ, "CANCEL", {"comment": "利用者が取り下げ (withdrawn by the user)"})],
 }

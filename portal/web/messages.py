@@ -75,6 +75,7 @@ DOMAIN_MESSAGES = [
     N_("You cannot deactivate your own account."),
     N_("Enter the comment text."),
     N_("Choose a command."),
+    N_("Choose the requesting or the lending side."),
 ]
 
 # Messages the services fill in before raising: matched and re-filled when shown.

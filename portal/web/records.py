@@ -15,6 +15,7 @@ from ..services import portal_today
 from ..services.access import load_record, printable_slips, side_of
 from ..services.archive import copy_to_new_request
 from ..services.records import commands_for, create_record, perform_command
+from ..services.settings import templates_for
 from ..services.worklists import participant_libraries, queue_totals
 from ..workflow.errors import CommandNotAllowed, Conflict, DomainError, Forbidden, NotFound, ValidationError
 from ..workflow.machine import COMMANDS, COMMENT_REQUIRED, Side
@@ -57,7 +58,7 @@ def build_form(record: Record, command: str, side: Side, posted: MultiDict | Non
     library = current_user.library
     form = CommandForm(command=command, side=side, comment_required=command in COMMENT_REQUIRED,
                        inquiry_warning=command == "INQUIRE", version=str(record.version),
-                       templates=[t for t in library.templates if t.command == command])
+                       templates=templates_for(library, side, command))
     form.dates = date_inputs(record, command, side, portal_today(), date_labels())
     if command in ("SEND", "INQUIRE", "SAVE") and side is Side.LENDER:
         form.fee_editor = FeeEditor.for_record(record, library).compute(library.currency_places)

@@ -11,10 +11,9 @@ from ..models.user import ROLES
 from ..services.admin import (SLIP_SIZES, add_library, add_user, get_library, issue_token, revoke_token,
                              update_library, update_user)
 from ..services.settings import (add_template, delete_template, move_template, save_fee_default,
-                                 templates_by_command, update_template)
+                                 templates_by_side, update_template)
 from ..services.worklists import library_users, participant_libraries
 from ..workflow.errors import DomainError, NotFound, ValidationError
-from ..workflow.machine import COMMANDS
 from . import labels
 from .forms import FeeEditor
 from .htmx import render
@@ -57,7 +56,7 @@ def settings_page(status: int = 200, **context):
         **{name: getattr(library, name) for name in LIBRARY_TEXT + LIBRARY_FLAGS}}
     context.setdefault("editors", fee_editors())
     return render("settings/library.html", status=status, library=library, values=values,
-                  templates=templates_by_command(library), commands=COMMANDS, slip_sizes=SLIP_SIZES,
+                  templates=templates_by_side(library), slip_sizes=SLIP_SIZES,
                   labels=labels, errors=context.pop("errors", {}), **context)
 
 
@@ -90,7 +89,8 @@ def save_library():
 def add_comment_template():
     require_manager()
     try:
-        add_template(current_user.library, request.form.get("command", ""), request.form.get("text", ""))
+        side, _sep, command = request.form.get("command", "").partition(":")
+        add_template(current_user.library, side, command, request.form.get("text", ""), request.form.get("gloss", ""))
     except ValidationError as error:
         flash(error_message(error) + " " + " ".join(field_errors(error).values()), "error")
     else:
@@ -111,13 +111,13 @@ def change_comment_template(template_id: int):
             delete_template(current_user.library, template_id)
             flash(_("Template deleted."), "success")
         else:
-            update_template(current_user.library, template_id, request.form.get("text", ""))
+            update_template(current_user.library, template_id, request.form.get("text", ""), request.form.get("gloss"))
             flash(_("Template saved."), "success")
     except NotFound:
         abort(404)
     except ValidationError as error:
         flash(" ".join(field_errors(error).values()) or error_message(error), "error")
-    return redirect(url_for("settings.library", _anchor=f"templates-{request.form.get('command', '')}"))
+    return redirect(url_for("settings.library", _anchor=f"templates-{request.form.get('command', '').replace(':', '-')}"))
 
 
 @bp.post("/settings/fees/<kind>")

@@ -407,6 +407,11 @@ COMMENT_REQUIRED = frozenset(rule.command for rule in RULES if comment in rule.e
 SIDE_CONDITION = {REQ: by_requester, LEN: by_lender}
 
 
+def commands_of(side: Side) -> list[str]:
+    """The commands a side may ever run, in the order of the transition table."""
+    return list(dict.fromkeys(rule.command for rule in RULES if rule.side in (side, None)))
+
+
 def _build_machine() -> Machine:
     machine = Machine(
         model=None,

@@ -97,7 +97,37 @@ def test_command_form_fragment(world, desk):
     assert "<html" not in html and 'class="command-form"' in html
     assert f'name="version" value="{record.version}"' in html
     assert 'name="comment"' in html
-    assert "未所蔵 (not held)" in html  # the library's PARDON templates
+    assert '<option value="未所蔵">未所蔵</option>' in html  # the library's PARDON templates, its own wording only
+    assert "not held" not in html  # the English hint only in the English UI
+
+
+def template_options(html: str) -> list[str]:
+    select = html[html.index('name="template"'):]
+    return re.findall(r'<option value="([^"]+)">', select[:select.index("</select>")])
+
+
+def test_each_side_is_offered_its_own_templates(world, desk, other_desk):
+    arrived = world.record("ARRIVED")
+    desk.as_user("R")
+    claim = template_options(desk.get(f"/records/{arrived.ill_id}/commands/CLAIM", htmx=True).get_data(as_text=True))
+    assert "欠落ページがあります" in claim
+    assert not {"更新可", "更新不可", "破損していました"} & set(claim)  # the lender's answers are not offered
+    inquiry = world.record("INQUIRY")
+    answer = desk.get(f"/records/{inquiry.ill_id}/commands/ANSWER", htmx=True).get_data(as_text=True)
+    assert "欠落ページを送付しました" not in answer
+    renewal = world.record("RETURN_PROCESSING", kind="loan")
+    other_desk.as_user("L1")
+    lender_claim = template_options(
+        other_desk.get(f"/records/{renewal.ill_id}/commands/CLAIM", htmx=True).get_data(as_text=True))
+    assert {"更新可", "更新不可"} <= set(lender_claim) and "欠落ページがあります" not in lender_claim
+
+
+def test_the_english_ui_shows_the_gloss_as_a_hint_but_inserts_the_text(world, desk):
+    record = world.record("PROCESSING")
+    desk.as_user("L1")
+    desk.post("/language", {"language": "en"})
+    html = desk.get(f"/records/{record.ill_id}/commands/PARDON", htmx=True).get_data(as_text=True)
+    assert '<option value="未所蔵">未所蔵 — not held</option>' in html
 
 
 def test_command_form_full_page_without_javascript(world, desk):
@@ -308,9 +338,9 @@ def test_comment_template_chosen_without_javascript_goes_first(world, desk):
     record = world.record("PROCESSING")
     desk.as_user("L1")
     desk.post(f"/records/{record.ill_id}/commands/PARDON",
-              {"version": record.version, "template": "未所蔵 (not held)", "comment": "別の館へどうぞ"})
+              {"version": record.version, "template": "未所蔵", "comment": "別の館へどうぞ"})
     assert fresh(record).history[-2 if fresh(record).history[-1].command == "SYSTEM" else -1].comment \
-        == "未所蔵 (not held)\n別の館へどうぞ"
+            == "未所蔵\n別の館へどうぞ"
 
 
 def test_save_edits_fields_and_private_local_note(world, desk, other_desk):

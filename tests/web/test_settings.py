@@ -1,6 +1,8 @@
 """/settings (managers), libraries and users (admins), API tokens (everyone)."""
 import re
 
+import pytest
+
 from portal.extensions import db
 from portal.models import ApiToken, CommentTemplate, Library, User
 from portal.models.user import hash_token
@@ -17,7 +19,8 @@ def test_settings_page(world, desk):
     desk.as_user("R")
     html = desk.get("/settings").get_data(as_text=True)
     assert 'name="loan_days"' in html and 'name="copy_service"' in html and 'name="slip_size"' in html
-    assert "参照不完 (incomplete citation)" in html  # default templates
+    assert 'value="参照不完"' in html and 'value="incomplete citation"' in html  # default templates, gloss apart
+    assert "要全頁複写許可願" in html and "要前頁" not in html
     assert 'id="fees-copy"' in html and 'id="fees-loan"' in html
 
 
@@ -42,20 +45,40 @@ def test_bad_loan_period_keeps_inputs(world, desk):
 
 def test_comment_templates_add_edit_move_delete(world, desk):
     desk.as_user("R")
-    assert desk.post("/settings/templates", {"command": "SEND", "text": "同封の請求書をご確認ください"}).status_code == 302
-    assert desk.post("/settings/templates", {"command": "SEND", "text": "電子送付しました"}).status_code == 302
+    assert desk.post("/settings/templates", {"command": "lender:SEND", "text": "同封の請求書をご確認ください"}).status_code == 302
+    assert desk.post("/settings/templates", {"command": "lender:SEND", "text": "電子送付しました",
+                                             "gloss": "sent electronically"}).status_code == 302
 
     def send_templates():
         return [t.text for t in library("R").templates if t.command == "SEND"]
 
     assert send_templates() == ["同封の請求書をご確認ください", "電子送付しました"]
     second = next(t for t in library("R").templates if t.text == "電子送付しました")
-    desk.post(f"/settings/templates/{second.id}", {"action": "up", "command": "SEND"})
+    assert (second.side, second.gloss) == ("lender", "sent electronically")
+    desk.post(f"/settings/templates/{second.id}", {"action": "up", "command": "lender:SEND"})
     assert send_templates() == ["電子送付しました", "同封の請求書をご確認ください"]
     desk.post(f"/settings/templates/{second.id}", {"action": "save", "text": "PDFで送付しました"})
     assert send_templates()[0] == "PDFで送付しました"
     desk.post(f"/settings/templates/{second.id}", {"action": "delete"})
     assert send_templates() == ["同封の請求書をご確認ください"]
+
+
+@pytest.mark.parametrize("command", ["requester:SEND", "lender:ORDER", "both:SAVE", "lender:NOPE", "SEND", ""])
+def test_a_template_for_a_command_the_side_does_not_have_is_refused(world, desk, command):
+    desk.as_user("R")
+    before = len(library("R").templates)
+    assert desk.post("/settings/templates", {"command": command, "text": "何か"}).status_code == 302
+    assert len(library("R").templates) == before
+
+
+def test_templates_per_side_of_a_command_both_sides_have(world, desk):
+    desk.as_user("R")
+    desk.post("/settings/templates", {"command": "requester:CLAIM", "text": "裏写りで読めません"})
+    by_side = {(t.side, t.command, t.text) for t in library("R").templates}
+    assert ("requester", "CLAIM", "裏写りで読めません") in by_side
+    assert ("lender", "CLAIM", "更新可") in by_side and ("requester", "CLAIM", "更新可") not in by_side
+    html = desk.get("/settings").get_data(as_text=True)
+    assert 'id="templates-requester-CLAIM"' in html and 'id="templates-lender-CLAIM"' in html
 
 
 def test_templates_of_another_library_are_out_of_reach(world, desk):
@@ -68,7 +91,7 @@ def test_templates_of_another_library_are_out_of_reach(world, desk):
 def test_templates_show_in_the_command_form(world, desk):
     record = world.record("PROCESSING")
     desk.as_user("L1")
-    desk.post("/settings/templates", {"command": "SEND", "text": "<b>太字</b>にしない"})
+    desk.post("/settings/templates", {"command": "lender:SEND", "text": "<b>太字</b>にしない"})
     html = desk.get(f"/records/{record.ill_id}/commands/SEND", htmx=True).get_data(as_text=True)
     assert "&lt;b&gt;太字&lt;/b&gt;にしない" in html
 
