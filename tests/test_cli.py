@@ -57,8 +57,8 @@ def test_libraries_add_and_set(runner, ctx):
     assert (changed.loan_days, changed.loan_service, changed.service, changed.name) == (
         30, True, False, "東京大学附属図書館")
 
-    result = invoke(runner, "libraries", "add", "OCLC9", "--network", "OCLC")
-    assert result.exit_code == 0 and library("OCLC9").network == "OCLC" and library("OCLC9").name == "OCLC9"
+    result = invoke(runner, "libraries", "add", "OCLC9", "--name", "OCLC partner", "--network", "OCLC")
+    assert result.exit_code == 0 and library("OCLC9").network == "OCLC" and library("OCLC9").name == "OCLC partner"
 
 
 @pytest.mark.parametrize("args", [
@@ -72,8 +72,14 @@ def test_libraries_add_and_set(runner, ctx):
     ("users", "add", "shorty", "--library", "FA000001", "--password", "short"),
     ("users", "add", "alice", "--library", "FA000001", "--password", "long-enough-pw"),
     ("users", "token", "nobody"),
+    ("libraries", "add", "FA000003"),
+    ("libraries", "add", "FA000003", "--name", "  "),
+    ("libraries", "set", "FA000001", "--name", ""),
+    ("libraries", "add", "FA000003", "--name", "新館", "--email", "not-an-email"),
+    ("libraries", "set", "FA000001", "--email", "ill@@example"),
 ], ids=["set unknown", "add duplicate", "add bad loan days", "set bad loan days", "code too long", "name too long",
-        "user at unknown library", "short password", "duplicate user", "token unknown user"])
+        "user at unknown library", "short password", "duplicate user", "token unknown user", "add without a name",
+        "add with a blank name", "set a blank name", "add with a bad e-mail", "set a bad e-mail"])
 def test_bad_input_exits_non_zero_with_one_line_and_changes_nothing(runner, ctx, args):
     assert invoke(runner, "libraries", "add", "FA000001", "--name", "Original", "--loan-days", "14").exit_code == 0
     assert invoke(runner, "users", "add", "alice", "--library", "FA000001", "--password", "alice-password").exit_code == 0

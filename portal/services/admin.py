@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 
+from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from sqlalchemy import select
 
@@ -64,6 +65,8 @@ def validate_library_fields(values: dict) -> dict:
         errors["network"] = "Must be NII or OCLC."
     if "name" in values and not str(values["name"]).strip():
         errors["name"] = "A name is required."
+    if values.get("email") and not _is_email(str(values["email"])):
+        errors["email"] = "Must be an e-mail address such as ill@library.example."
     if "currency" in values and not re.fullmatch(r"[A-Z]{3}", str(values["currency"])):
         errors["currency"] = "Must be a three-letter currency code such as JPY."
     if "slip_size" in values and values["slip_size"] not in SLIP_SIZES:
@@ -76,6 +79,15 @@ def validate_library_fields(values: dict) -> dict:
     return values
 
 
+def _is_email(address: str) -> bool:
+    """Syntax only (email-validator): the desk may be offline, so no DNS look-up."""
+    try:
+        validate_email(address.strip(), check_deliverability=False)
+    except EmailNotValidError:
+        return False
+    return True
+
+
 def add_library(code: str, **values) -> Library:
     code = code.strip()
     if not code or len(code) > 20:
@@ -83,7 +95,7 @@ def add_library(code: str, **values) -> Library:
     if db.session.scalar(select(Library).where(Library.code == code)):
         raise ValidationError({"code": f"Library {code} already exists."})
     values = {k: v for k, v in values.items() if v is not None}
-    values.setdefault("name", code)
+    values.setdefault("name", "")  # refused: every library has a name
     validate_library_fields(values)
     with unit_of_work() as session:
         library = Library(code=code, **values)

@@ -75,6 +75,7 @@ DOMAIN_MESSAGES = [
     N_("You cannot deactivate your own account."),
     N_("Enter the comment text."),
     N_("Choose a command."),
+    N_("Must be an e-mail address such as ill@library.example."),
     N_("Choose the requesting or the lending side."),
 ]
 

@@ -48,6 +48,9 @@ def date_labels() -> dict[str, str]:
         "due": _("Due date (DDATE)"), "sent_back": _("Sent back on (BDATE)"),
         "resent": _("Re-sent on (SDATE), if something was sent again"),
         "new_due": _("New due date (DDATE), if it changes"),
+        "default_today": _("Default: today"),
+        # %(days)s is filled in by date_inputs with the lender's loan period
+        "default_due": _("Default: SDATE + loan period (%(days)s days)"),
     }
 
 

@@ -155,7 +155,7 @@ def libraries():
             errors["loan_days"] = _("Must be a whole number of days from 1 to 365.")
         else:
             try:
-                add_library(values["code"], name=values["name"] or None, address=values["address"],
+                add_library(values["code"], name=values["name"], address=values["address"],
                             email=values["email"], loan_days=int(values["loan_days"]), network=values["network"])
             except ValidationError as error:
                 errors = field_errors(error)

@@ -130,6 +130,25 @@ def test_the_english_ui_shows_the_gloss_as_a_hint_but_inserts_the_text(world, de
     assert '<option value="未所蔵">未所蔵 — not held</option>' in html
 
 
+def test_send_dates_say_their_defaults_instead_of_being_required(world, desk):
+    record = world.record("PROCESSING", kind="loan")
+    desk.as_user("L1")
+    html = desk.get(f"/records/{record.ill_id}/commands/SEND", htmx=True).get_data(as_text=True)
+    for name in ("date_sent", "date_due"):
+        field = html[html.rindex('<div class="field', 0, html.index(f'name="{name}"')):]
+        field = field[:field.index("</div>")]
+        assert "required" not in field
+    assert "空欄なら今日" in html and "空欄なら発送日 + 貸出期間（14 日）" in html
+    # and an empty field is defaulted as the hint says
+    page = desk.get(f"/records/{record.ill_id}/commands/SEND").get_data(as_text=True)
+    response = desk.post(f"/records/{record.ill_id}/commands/SEND", [
+        ("csrf_token", csrf_token(page)), ("version", str(record.version)), ("date_sent", ""), ("date_due", ""),
+        ("fee_editor", "fees"), ("fee_item", "A4"), ("fee_quantity", "1"), ("fee_unit_price", "30")])
+    assert response.status_code == 302, response.get_data(as_text=True)
+    sent = fresh(record)
+    assert sent.status == "SHIPPED" and (sent.due_on - sent.sent_on).days == 14
+
+
 def test_command_form_full_page_without_javascript(world, desk):
     record = world.record("PROCESSING")
     desk.as_user("L1")

@@ -195,8 +195,33 @@ def test_admin_edits_a_library(world, desk):
     html = response.get_data(as_text=True)
     assert 'id="error-currency"' in html and 'id="error-name"' in html
     assert library("L1").name == "第一図書館"
+    response = desk.post("/settings/libraries/L1", {**LIBRARY_FORM, "email": "not-an-email"})
+    assert response.status_code == 422 and 'id="error-email"' in response.get_data(as_text=True)
+    assert library("L1").email == "ill@l1.example"
     assert desk.post("/settings/libraries/NOPE", LIBRARY_FORM).status_code == 404
     assert desk.post("/settings/libraries/L1", LIBRARY_FORM, csrf=False).status_code == 400
+
+
+@pytest.mark.parametrize("change, field", [({"name": ""}, "name"), ({"name": "   "}, "name"),
+                                           ({"email": "not-an-email"}, "email"), ({"email": "a@b@c.example"}, "email")])
+def test_admin_cannot_add_a_library_without_a_name_or_with_a_bad_email(world, desk, change, field):
+    admin_desk(desk)
+    form = {"code": "FA77", "name": "新図書館", "email": "ill@new.example", "loan_days": "14", "network": "NII",
+            **change}
+    response = desk.post("/settings/libraries", form)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert f'id="error-{field}"' in html and 'value="FA77"' in html
+    assert library("FA77") is None
+
+
+def test_a_manager_cannot_save_a_bad_email(world, desk):
+    desk.as_user("R")
+    response = desk.post("/settings", {"loan_days": "14", "email": "not-an-email", "slip_size": "A5"})
+    assert response.status_code == 422
+    assert 'id="error-email"' in response.get_data(as_text=True) and 'value="not-an-email"' in response.get_data(as_text=True)
+    assert library("R").email != "not-an-email"
+    assert desk.post("/settings", {"loan_days": "14", "email": "ill@r.example", "slip_size": "A5"}).status_code == 302
 
 
 def test_only_admins_edit_libraries_and_users(world, desk):
