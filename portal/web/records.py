@@ -245,7 +245,7 @@ def new():
         record = create_record(current_user, new_request_data(values, used), order_now=order_now)
     except DomainError as error:
         errors = remap_row_errors(new_request_errors(field_errors(error)), indices, "candidates")
-        if not used and "candidates" not in errors:
+        if order_now and not used and "candidates" not in errors:
             errors["candidates"] = _("At least one lender candidate is required.")
         picker = new_request_patron(MultiDict(), request.form)
         if errors.get("patron"):

@@ -114,6 +114,11 @@ def declined_by_all(event):
     return event.model.lender_id is None
 
 
+@condition("%(command)s in status %(status)s needs at least one lender candidate: add one and save the request first.")
+def has_candidates(event):
+    return bool(event.model.candidates)
+
+
 @condition("%(command)s in status %(status)s: no lender candidate currently offers this service.")
 def any_candidate_available(event):
     record = event.model
@@ -367,7 +372,8 @@ ACTIVE = tuple(s for s in Status if s not in FINAL_STATUSES)
 
 RULES: list[Rule] = [
     # requester (依頼館)
-    Rule("ORDER", REQ, (S.PREPARING,), S.UNPROCESSED, (any_candidate_available,), (require("citation"), order)),
+    Rule("ORDER", REQ, (S.PREPARING,), S.UNPROCESSED, (has_candidates, any_candidate_available),
+         (require("citation"), order)),
     Rule("RECEIVE", REQ, (S.NEW_INQUIRY,), S.INQUIRY),
     Rule("ANSWER", REQ, (S.INQUIRY,), S.AWAITING_ANSWER, (lender_holds,), (comment,)),
     Rule("FORWARD", REQ, (S.INQUIRY,), S.UNPROCESSED, (next_candidate_available,), (forward,)),
