@@ -1,7 +1,7 @@
 """history entries record what a command changed besides the status
 
 Revision ID: a7c3e1d2f4b5
-Revises: dcc5cfe0feda
+Revises: a9f1d33cfe81
 Create Date: 2026-12-01 10:20:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = 'a7c3e1d2f4b5'
-down_revision = 'dcc5cfe0feda'
+down_revision = 'a9f1d33cfe81'
 branch_labels = None
 depends_on = None
 
