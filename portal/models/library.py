@@ -27,6 +27,7 @@ class Library(db.Model):
     network: Mapped[str] = mapped_column(String(10), default="NII")
     currency: Mapped[str] = mapped_column(String(3), default="JPY")
     slip_size: Mapped[str] = mapped_column(String(10), default="A5")
+    due_soon_days: Mapped[int] = mapped_column(Integer, default=3, server_default="3")  # "due soon" within N days
 
     templates: Mapped[list[CommentTemplate]] = relationship(
         back_populates="library", order_by="CommentTemplate.position", cascade="all, delete-orphan"

@@ -16,7 +16,7 @@ from . import unit_of_work
 from .records import text_limit
 
 LIBRARY_FIELDS = ("name", "address", "email", "phone", "loan_days", "service", "copy_service",
-                  "loan_service", "network", "currency", "slip_size")
+                  "loan_service", "network", "currency", "slip_size", "due_soon_days")
 SLIP_SIZES = ("A5", "A4", "label")  # the page sizes services.slips lays out
 
 # Comment templates the seed manual gives, per side and command: the library's own
@@ -61,6 +61,9 @@ def validate_library_fields(values: dict) -> dict:
     errors = {}
     if "loan_days" in values and (not isinstance(values["loan_days"], int) or not 1 <= values["loan_days"] <= 365):
         errors["loan_days"] = "Must be a whole number of days from 1 to 365."
+    if "due_soon_days" in values and (not isinstance(values["due_soon_days"], int)
+                                      or not 0 <= values["due_soon_days"] <= 60):
+        errors["due_soon_days"] = "Must be a whole number of days from 0 to 60."
     if "network" in values and values["network"] not in ("NII", "OCLC"):
         errors["network"] = "Must be NII or OCLC."
     if "name" in values and not str(values["name"]).strip():

@@ -14,6 +14,7 @@ from ..services.settings import (add_template, delete_template, move_template, s
                                  templates_by_side, update_template)
 from ..services.worklists import library_users, participant_libraries
 from ..workflow.errors import DomainError, NotFound, ValidationError
+from ..workflow.numbers import parse_int
 from . import labels
 from .forms import FeeEditor
 from .htmx import render
@@ -53,6 +54,7 @@ def settings_page(status: int = 200, **context):
     library = current_user.library
     values = context.pop("values", None) or {
         "loan_days": str(library.loan_days), "slip_size": library.slip_size,
+        "due_soon_days": str(library.due_soon_days),
         **{name: getattr(library, name) for name in LIBRARY_TEXT + LIBRARY_FLAGS}}
     context.setdefault("editors", fee_editors())
     return render("settings/library.html", status=status, library=library, values=values,
@@ -74,11 +76,18 @@ def save_library():
     values.update({name: form.get(name) == "1" for name in LIBRARY_FLAGS})
     values["slip_size"] = form.get("slip_size", "A5")
     loan_days = form.get("loan_days", "").strip()
-    shown = {**values, "loan_days": loan_days}
-    if not loan_days.isdigit():
-        return settings_page(422, values=shown, errors={"loan_days": _("Must be a whole number of days from 1 to 365.")})
+    due_soon_days = form.get("due_soon_days", "3").strip()
+    shown = {**values, "loan_days": loan_days, "due_soon_days": due_soon_days}
+    errors = {}
+    if parse_int(loan_days) is None:
+        errors["loan_days"] = _("Must be a whole number of days from 1 to 365.")
+    if parse_int(due_soon_days) is None:
+        errors["due_soon_days"] = _("Must be a whole number of days from 0 to 60.")
+    if errors:
+        return settings_page(422, values=shown, errors=errors)
     try:
-        update_library(current_user.library, loan_days=int(loan_days), **values)
+        update_library(current_user.library, loan_days=parse_int(loan_days), due_soon_days=parse_int(due_soon_days),
+                       **values)
     except ValidationError as error:
         return settings_page(422, values=shown, errors=field_errors(error))
     flash(_("Settings saved."), "success")

@@ -279,3 +279,14 @@ def test_admin_cannot_demote_or_deactivate_themselves(world, desk):
     assert response.status_code == 422 and 'id="error-active"' in response.get_data(as_text=True)
     me = user("root")
     assert me.role == "admin" and me.active
+
+
+def test_due_soon_days_setting(world, desk):
+    desk.as_user("R")
+    assert 'name="due_soon_days" type="text" value="3"' in desk.get("/settings").get_data(as_text=True)
+    for bad in ("x", "61", "-1"):
+        response = desk.post("/settings", {"loan_days": "14", "due_soon_days": bad, "slip_size": "A5"})
+        assert response.status_code == 422 and 'id="error-due_soon_days"' in response.get_data(as_text=True)
+    assert library("R").due_soon_days == 3
+    assert desk.post("/settings", {"loan_days": "14", "due_soon_days": "7", "slip_size": "A5"}).status_code == 302
+    assert library("R").due_soon_days == 7
