@@ -5,11 +5,12 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text,
-                        UniqueConstraint)
+                        UniqueConstraint, event)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from ..workflow.fees import Fees
+from ..workflow.sorting import TITLE_KEY_LENGTH, VOLUME_KEY_LENGTH, natural_key
 from ..workflow.statuses import Status
 from .library import Library
 from .patron import Patron
@@ -41,6 +42,7 @@ class Record(db.Model):
         Index("ix_records_requester_status", "requester_id", "status"),
         Index("ix_records_lender_status", "lender_id", "status"),
         Index("ix_records_status_updated", "status", "updated_at"),
+        Index("ix_records_title_key", "title_key", "volume_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -78,6 +80,9 @@ class Record(db.Model):
     pages: Mapped[str] = mapped_column(String(100), default="")  # PAGE
     year: Mapped[str] = mapped_column(String(20), default="")  # YEAR
     verify_source: Mapped[str] = mapped_column(String(200), default="")  # BVRFY/HVRFY
+    # natural sort keys of the title (else the citation) and the volume, kept by set_sort_keys
+    title_key: Mapped[str] = mapped_column(String(TITLE_KEY_LENGTH), default="")
+    volume_key: Mapped[str] = mapped_column(String(VOLUME_KEY_LENGTH), default="")
     # terms
     account_type: Mapped[str] = mapped_column(String(50), default="")  # ACCT
     copy_type: Mapped[str] = mapped_column(String(50), default="")  # TYPE
@@ -227,8 +232,19 @@ class Record(db.Model):
     def candidate_for(self, library_id: int | None) -> Candidate | None:
         return next((c for c in self.candidates if c.library_id == library_id), None)
 
+    def set_sort_keys(self) -> None:
+        self.title_key = natural_key(self.title or self.bib_note, TITLE_KEY_LENGTH)
+        self.volume_key = natural_key(self.volume, VOLUME_KEY_LENGTH)
+
     def __repr__(self) -> str:
         return f"<Record {self.ill_id if self.id else '?'} {self.kind} {self.status}>"
+
+
+@event.listens_for(Record, "before_insert")
+@event.listens_for(Record, "before_update")
+def _keep_sort_keys(_mapper, _connection, record: Record) -> None:
+    """The sort keys follow the title and volume in the same flush (a derived copy kept for the index)."""
+    record.set_sort_keys()
 
 
 def _code(record: Record, library_id: int | None) -> str | None:

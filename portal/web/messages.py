@@ -75,6 +75,7 @@ DOMAIN_MESSAGES = [
     N_("You cannot deactivate your own account."),
     N_("Enter the comment text."),
     N_("Choose a command."),
+    N_("Must be a whole number of days from 0 to 60."),
     N_("A title or a citation is required."),
     N_("%(command)s in status %(status)s needs at least one lender candidate: add one and save the request first."),
     N_("Must be an e-mail address such as ill@library.example."),
