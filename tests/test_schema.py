@@ -12,7 +12,7 @@ from flask_migrate import upgrade
 from sqlalchemy import create_engine, inspect, text
 
 from portal import create_app
-from portal.cli import GRAPH_PATH, render_graph_document
+from portal.cli import GRAPH_PATH, WORKFLOW_PATH, render_graph_document, render_workflow_document
 from portal.config import TestConfig
 from portal.extensions import db
 
@@ -69,6 +69,15 @@ def test_migrations_match_the_models(empty_database, keep_logging):
 def test_state_graph_document_is_current():
     assert GRAPH_PATH.read_text(encoding="utf-8") == render_graph_document(), (
         "docs/state-graph.md is out of date: run `flask --app portal graph`")
+
+
+def test_workflow_document_is_current():
+    """docs/workflow.md is generated from the status and transition tables: every rule row is in it."""
+    text = WORKFLOW_PATH.read_text(encoding="utf-8")
+    assert text == render_workflow_document(), "docs/workflow.md is out of date: run `flask --app portal graph`"
+    from portal.workflow.machine import RULES
+    for rule in RULES:
+        assert f"| {rule.command} | {rule.side.value if rule.side else 'either'} |" in text
 
 
 def test_comment_templates_migrate_to_a_side_with_the_gloss_apart(empty_database, keep_logging):
