@@ -221,3 +221,24 @@ def test_archived_record_is_read_only_searchable_and_a_template(runner, world):
     assert not any(c.tried for c in copy.candidates)
     assert copy.history[-1].comment == f"Copied from {record.ill_id}"
     assert world.run("R", copy, "ORDER").status == "UNPROCESSED"
+
+
+def test_demo_spreads_its_records_over_weeks_with_loans_overdue_and_due_soon(runner, ctx):
+    from datetime import timedelta
+
+    from portal.models import Record
+    from portal.services import portal_today
+    from portal.workflow.due import DUE_SOON, OVERDUE, due_state
+    assert invoke(runner, "demo").exit_code == 0
+    db.session.expire_all()
+    records = db.session.scalars(db.select(Record)).all()
+    today = portal_today()
+    ordered = [r.ordered_on for r in records if r.ordered_on]
+    assert min(ordered) <= today - timedelta(days=28) and max(ordered) <= today
+    states = {due_state(r.kind, r.status, r.renewal_handling, r.due_on, today, 3) for r in records}
+    assert {OVERDUE, DUE_SOON} <= states
+    for record in records:
+        times = [h.at for h in record.history]
+        assert times == sorted(times) and times[-1].date() <= today + timedelta(days=1)
+        if record.kind == "loan" and record.sent_on and record.due_on and record.status == "ON_LOAN":
+            assert record.due_on == record.sent_on + timedelta(days=record.lender.loan_days)
