@@ -7,13 +7,13 @@ from flask_login import current_user
 
 from ..extensions import db
 from ..models import ApiToken, User
-from ..models.user import ROLES
 from ..services.admin import (SLIP_SIZES, add_library, add_user, get_library, issue_token, revoke_token,
                              update_library, update_user)
 from ..services.settings import (add_template, delete_template, move_template, save_fee_default,
                                  templates_by_side, update_template)
-from ..services.worklists import library_users, participant_libraries
-from ..workflow.errors import DomainError, NotFound, ValidationError
+from ..services.staff import add_staff, manageable_users, may_manage, roles_for, update_staff
+from ..services.worklists import participant_libraries
+from ..workflow.errors import DomainError, Forbidden, NotFound, ValidationError
 from ..workflow.numbers import parse_int
 from . import labels
 from .forms import FeeEditor
@@ -220,15 +220,18 @@ def edit_library(code: str):
 
 @bp.route("/settings/users", methods=["GET", "POST"])
 def users():
-    require_admin()
+    require_manager()  # an admin: every user; a manager: their own library's staff
     values = {"username": "", "library": current_user.library.code, "role": "staff"}
     errors, status = {}, 200
     if request.method == "POST":
         values = {name: request.form.get(name, "").strip() for name in ("username", "library", "role")}
         try:
-            add_user(values["username"], values["library"], request.form.get("password", ""), values["role"])
+            add_staff(current_user, values["username"], values["library"], request.form.get("password", ""),
+                      values["role"])
         except ValidationError as error:
             errors = field_errors(error)
+        except Forbidden:
+            abort(403)
         except DomainError as error:  # unknown library
             errors = {"library": error_message(error)}
         else:
@@ -242,27 +245,30 @@ def users_page(status: int = 200, values: dict | None = None, errors: dict | Non
                edited: int | None = None, edit_values: dict | None = None, edit_errors: dict | None = None):
     """The list with an edit form per user; `edited` is the one re-shown with its inputs and errors."""
     values = values or {"username": "", "library": current_user.library.code, "role": "staff"}
-    users = library_users()
+    users = manageable_users(current_user)
     edits = {user.id: (edit_values, edit_errors or {}) if user.id == edited else
              ({"role": user.role, "library": user.library.code, "active": user.active}, {}) for user in users}
-    library_options = [(lib.code, f"{lib.code} {lib.name}") for lib in participant_libraries()]
+    libraries = participant_libraries() if current_user.is_admin else [current_user.library]
+    library_options = [(lib.code, f"{lib.code} {lib.name}") for lib in libraries]
     return render("settings/users.html", status=status, users=users, library_options=library_options,
-                  roles=ROLES, values=values, errors=errors or {}, edits=edits, edited=edited)
+                  roles=roles_for(current_user), values=values, errors=errors or {}, edits=edits, edited=edited)
 
 
 @bp.post("/settings/users/<int:user_id>")
 def edit_user(user_id: int):
-    require_admin()
+    require_manager()
     user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
+    if user is None or not may_manage(current_user, user):
+        abort(404 if user is None or current_user.is_admin else 403)
     form = request.form
-    shown = {"role": form.get("role", "").strip(), "library": form.get("library", "").strip(),
+    shown = {"role": form.get("role", "").strip(), "library": form.get("library", "").strip() or user.library.code,
              "active": form.get("active") == "1"}
     password = form.get("password", "")
     try:
-        update_user(user, role=shown["role"], library_code=shown["library"], active=shown["active"],
-                    password=password or None, actor=current_user)
+        update_staff(current_user, user, role=shown["role"], library_code=shown["library"], active=shown["active"],
+                     password=password or None)
+    except Forbidden:
+        abort(403)
     except ValidationError as error:
         return users_page(422, edited=user_id, edit_values=shown, edit_errors=field_errors(error))
     flash(_("User %(username)s saved.", username=user.username), "success")

@@ -224,12 +224,52 @@ def test_a_manager_cannot_save_a_bad_email(world, desk):
     assert desk.post("/settings", {"loan_days": "14", "email": "ill@r.example", "slip_size": "A5"}).status_code == 302
 
 
-def test_only_admins_edit_libraries_and_users(world, desk):
+def test_only_admins_edit_libraries_and_other_libraries_users(world, desk):
     desk.as_user("R")  # a manager
     assert desk.post("/settings/libraries/L1", LIBRARY_FORM).status_code == 403
     target = world.user("L1")
     assert desk.post(f"/settings/users/{target.id}", {"role": "admin", "library": "R", "active": "1"}).status_code == 403
     assert user("user_l1").role == "manager" and library("L1").name == "Library L1"
+
+
+def test_a_manager_manages_their_own_librarys_staff(world, desk):
+    admin = add_user("root", "R", "secret-pass-1", "admin")
+    desk.as_user("R")  # user_r, a manager of R
+    page = desk.get("/settings/users").get_data(as_text=True)
+    assert "user_r" in page and "user_l1" not in page and "root" not in page  # own library, no admins
+    assert 'name="library"' in page and 'type="hidden" name="library" value="R"' in page
+    # add: always to the manager's own library, whatever is posted
+    response = desk.post("/settings/users", {"username": "newbie", "library": "L1", "password": "long-enough-1",
+                                             "role": "staff"})
+    assert response.status_code == 302
+    newbie = user("newbie")
+    assert (newbie.library.code, newbie.role) == ("R", "staff")
+    # a manager may not make an admin
+    response = desk.post("/settings/users", {"username": "boss", "library": "R", "password": "long-enough-1",
+                                             "role": "admin"})
+    assert response.status_code == 422 and user("boss") is None
+    # deactivate and reset a password
+    response = desk.post(f"/settings/users/{newbie.id}", {"role": "staff", "password": "another-pass-2"})
+    assert response.status_code == 302
+    newbie = user("newbie")
+    assert not newbie.active and newbie.check_password("another-pass-2")
+    # promote within the library, but never to admin nor to another library
+    assert desk.post(f"/settings/users/{newbie.id}", {"role": "manager", "active": "1", "library": "L1"}).status_code == 302
+    assert (user("newbie").role, user("newbie").library.code, user("newbie").active) == ("manager", "R", True)
+    assert desk.post(f"/settings/users/{newbie.id}", {"role": "admin", "active": "1"}).status_code == 422
+    assert user("newbie").role == "manager"
+    # never an admin of the same library, never another library's user
+    assert desk.post(f"/settings/users/{admin.id}", {"role": "staff", "active": "1"}).status_code == 403
+    assert desk.post(f"/settings/users/{world.user('L1').id}", {"role": "staff"}).status_code == 403
+    assert user("root").role == "admin" and user("user_l1").active
+
+
+def test_staff_cannot_manage_users(world, desk):
+    add_user("plain", "R", "secret-pass-1", "staff")
+    assert desk.login("plain").status_code == 302
+    assert desk.get("/settings/users").status_code == 403
+    assert desk.post("/settings/users", {"username": "x1", "password": "long-enough-1", "role": "staff"}).status_code == 403
+    assert user("x1") is None
 
 
 def test_admin_changes_role_library_and_password(world, desk):
