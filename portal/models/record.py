@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from ..workflow.fees import Fees
+from ..workflow.numbers import MAX_INT
 from ..workflow.sorting import TITLE_KEY_LENGTH, VOLUME_KEY_LENGTH, natural_key
 from ..workflow.statuses import Status
 from .library import Library
@@ -133,7 +134,7 @@ class Record(db.Model):
         if not text.isdigit() or len(text) > 18:
             return None
         pk = int(text) - ILL_ID_OFFSET
-        return pk if pk > 0 else None
+        return pk if 0 < pk <= MAX_INT else None  # an ISBN typed in the search box is no ILL ID
 
     # -- history ------------------------------------------------------------
     def add_history(self, ctx, from_status: str, undo: dict | None, changes: dict | None = None) -> HistoryEntry:
