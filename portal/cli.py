@@ -13,6 +13,7 @@ libraries = AppGroup("libraries", help="Participant libraries.")
 users = AppGroup("users", help="Staff users and API tokens.")
 
 GRAPH_PATH = Path(__file__).resolve().parent.parent / "docs" / "state-graph.md"
+WORKFLOW_PATH = GRAPH_PATH.parent / "workflow.md"
 
 
 def fail_on_domain_error(func):
@@ -114,18 +115,26 @@ def archive(days):
     click.echo(f"Archived {count} records.")
 
 
-@click.command("graph", help="Write the workflow state graph (mermaid) to docs/state-graph.md.")
-@click.option("--check", is_flag=True, help="Exit non-zero if the committed graph is out of date.")
+@click.command("graph", help="Write the workflow documents (docs/state-graph.md, docs/workflow.md) from the code.")
+@click.option("--check", is_flag=True, help="Exit non-zero if a committed document is out of date.")
 def graph(check):
-    text = render_graph_document()
+    documents = {GRAPH_PATH: render_graph_document(), WORKFLOW_PATH: render_workflow_document()}
     if check:
-        if not GRAPH_PATH.exists() or GRAPH_PATH.read_text(encoding="utf-8") != text:
-            raise click.ClickException("docs/state-graph.md is out of date: run `flask --app portal graph`.")
-        click.echo("docs/state-graph.md is current.")
+        for path, text in documents.items():
+            if not path.exists() or path.read_text(encoding="utf-8") != text:
+                raise click.ClickException(f"docs/{path.name} is out of date: run `flask --app portal graph`.")
+            click.echo(f"docs/{path.name} is current.")
         return
-    GRAPH_PATH.parent.mkdir(exist_ok=True)
-    GRAPH_PATH.write_text(text, encoding="utf-8")
-    click.echo(f"Wrote {GRAPH_PATH}")
+    for path, text in documents.items():
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        click.echo(f"Wrote {path}")
+
+
+def render_workflow_document() -> str:
+    from .workflow.docs import workflow_document
+
+    return workflow_document()
 
 
 def render_graph_document() -> str:

@@ -57,8 +57,8 @@ def test_libraries_add_and_set(runner, ctx):
     assert (changed.loan_days, changed.loan_service, changed.service, changed.name) == (
         30, True, False, "東京大学附属図書館")
 
-    result = invoke(runner, "libraries", "add", "OCLC9", "--network", "OCLC")
-    assert result.exit_code == 0 and library("OCLC9").network == "OCLC" and library("OCLC9").name == "OCLC9"
+    result = invoke(runner, "libraries", "add", "OCLC9", "--name", "OCLC partner", "--network", "OCLC")
+    assert result.exit_code == 0 and library("OCLC9").network == "OCLC" and library("OCLC9").name == "OCLC partner"
 
 
 @pytest.mark.parametrize("args", [
@@ -72,8 +72,14 @@ def test_libraries_add_and_set(runner, ctx):
     ("users", "add", "shorty", "--library", "FA000001", "--password", "short"),
     ("users", "add", "alice", "--library", "FA000001", "--password", "long-enough-pw"),
     ("users", "token", "nobody"),
+    ("libraries", "add", "FA000003"),
+    ("libraries", "add", "FA000003", "--name", "  "),
+    ("libraries", "set", "FA000001", "--name", ""),
+    ("libraries", "add", "FA000003", "--name", "新館", "--email", "not-an-email"),
+    ("libraries", "set", "FA000001", "--email", "ill@@example"),
 ], ids=["set unknown", "add duplicate", "add bad loan days", "set bad loan days", "code too long", "name too long",
-        "user at unknown library", "short password", "duplicate user", "token unknown user"])
+        "user at unknown library", "short password", "duplicate user", "token unknown user", "add without a name",
+        "add with a blank name", "set a blank name", "add with a bad e-mail", "set a bad e-mail"])
 def test_bad_input_exits_non_zero_with_one_line_and_changes_nothing(runner, ctx, args):
     assert invoke(runner, "libraries", "add", "FA000001", "--name", "Original", "--loan-days", "14").exit_code == 0
     assert invoke(runner, "users", "add", "alice", "--library", "FA000001", "--password", "alice-password").exit_code == 0
@@ -215,3 +221,24 @@ def test_archived_record_is_read_only_searchable_and_a_template(runner, world):
     assert not any(c.tried for c in copy.candidates)
     assert copy.history[-1].comment == f"Copied from {record.ill_id}"
     assert world.run("R", copy, "ORDER").status == "UNPROCESSED"
+
+
+def test_demo_spreads_its_records_over_weeks_with_loans_overdue_and_due_soon(runner, ctx):
+    from datetime import timedelta
+
+    from portal.models import Record
+    from portal.services import portal_today
+    from portal.workflow.due import DUE_SOON, OVERDUE, due_state
+    assert invoke(runner, "demo").exit_code == 0
+    db.session.expire_all()
+    records = db.session.scalars(db.select(Record)).all()
+    today = portal_today()
+    ordered = [r.ordered_on for r in records if r.ordered_on]
+    assert min(ordered) <= today - timedelta(days=28) and max(ordered) <= today
+    states = {due_state(r.kind, r.status, r.renewal_handling, r.due_on, today, 3) for r in records}
+    assert {OVERDUE, DUE_SOON} <= states
+    for record in records:
+        times = [h.at for h in record.history]
+        assert times == sorted(times) and times[-1].date() <= today + timedelta(days=1)
+        if record.kind == "loan" and record.sent_on and record.due_on and record.status == "ON_LOAN":
+            assert record.due_on == record.sent_on + timedelta(days=record.lender.loan_days)

@@ -12,7 +12,7 @@ from flask_migrate import upgrade
 from sqlalchemy import create_engine, inspect, text
 
 from portal import create_app
-from portal.cli import GRAPH_PATH, render_graph_document
+from portal.cli import GRAPH_PATH, WORKFLOW_PATH, render_graph_document, render_workflow_document
 from portal.config import TestConfig
 from portal.extensions import db
 
@@ -69,3 +69,45 @@ def test_migrations_match_the_models(empty_database, keep_logging):
 def test_state_graph_document_is_current():
     assert GRAPH_PATH.read_text(encoding="utf-8") == render_graph_document(), (
         "docs/state-graph.md is out of date: run `flask --app portal graph`")
+
+
+def test_workflow_document_is_current():
+    """docs/workflow.md is generated from the status and transition tables: every rule row is in it."""
+    text = WORKFLOW_PATH.read_text(encoding="utf-8")
+    assert text == render_workflow_document(), "docs/workflow.md is out of date: run `flask --app portal graph`"
+    from portal.workflow.machine import RULES
+    for rule in RULES:
+        assert f"| {rule.command} | {rule.side.value if rule.side else 'either'} |" in text
+
+
+def test_comment_templates_migrate_to_a_side_with_the_gloss_apart(empty_database, keep_logging):
+    """Templates of a database from before sides: each command's templates land on the
+    side that has it, the seed's renewal answers on the lender's, the gloss apart, the
+    typo fixed; a custom template of a command both sides have is kept for both."""
+    app = create_app({**{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
+                      "SQLALCHEMY_DATABASE_URI": empty_database})
+    old = [("INQUIRE", "要前頁複写許可願 (permission for whole-issue copy)"), ("CLAIM", "更新可 (renewal granted)"),
+           ("ANSWER", "欠落ページを送付しました (missing pages sent)"), ("RENEW", "更新願います"),
+           ("CLAIM", "届いていません"), ("PARDON", "要前頁複写許可願が必要")]
+    with app.app_context():
+        upgrade(revision="a7c3e1d2f4b5")
+        with db.engine.begin() as connection:
+            connection.execute(text("INSERT INTO libraries (id, code, name, address, email, phone, loan_days, service, "
+                                    "copy_service, loan_service, network, currency, slip_size) VALUES (1, 'FA1', 'A', "
+                                    "'', '', '', 14, true, true, true, 'NII', 'JPY', 'A5')"))
+            for position, (command, old_text) in enumerate(old):
+                connection.execute(text("INSERT INTO comment_templates (library_id, command, position, text) "
+                                        "VALUES (1, :command, :position, :text)"),
+                                   {"command": command, "position": position, "text": old_text})
+        upgrade()
+        with db.engine.connect() as connection:
+            rows = set(connection.execute(text("SELECT side, command, text, gloss FROM comment_templates")).all())
+        db.engine.dispose()
+    assert rows == {
+        ("lender", "INQUIRE", "要全頁複写許可願", "permission for whole-issue copy"),
+        ("lender", "CLAIM", "更新可", "renewal granted"),
+        ("lender", "ANSWER", "欠落ページを送付しました", "missing pages sent"),
+        ("requester", "RENEW", "更新願います", ""),
+        ("lender", "CLAIM", "届いていません", ""), ("requester", "CLAIM", "届いていません", ""),
+        ("lender", "PARDON", "要全頁複写許可願が必要", ""),
+    }

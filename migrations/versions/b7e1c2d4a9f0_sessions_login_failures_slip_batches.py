@@ -1,7 +1,7 @@
 """session epoch per user, failed log-ins, slip batches
 
 Revision ID: b7e1c2d4a9f0
-Revises: a9f1d33cfe81
+Revises: a221cab0e28a
 Create Date: 2026-12-01 10:20:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b7e1c2d4a9f0'
-down_revision = 'a9f1d33cfe81'
+down_revision = 'a221cab0e28a'
 branch_labels = None
 depends_on = None
 

@@ -198,7 +198,14 @@ RECORD_SCHEMA = {
                                                 "properties": {"command": STRING, "from": STRING, "to": STRING,
                                                                "library": NULLABLE_STRING, "user": STRING,
                                                                "comment": STRING,
-                                                               "at": {"type": "string", "format": "date-time"}}}},
+                                                               "at": {"type": "string", "format": "date-time"},
+                                                               "changes": {
+                                                                   "type": "object",
+                                                                   "description": "what the command changed besides "
+                                                                                  "the status: {field: {from, to}}",
+                                                                   "additionalProperties": {
+                                                                       "type": "object",
+                                                                       "properties": {"from": {}, "to": {}}}}}}},
         "local_note": {"type": "string", "description": "the caller's own local note, never the other side's"},
         "allowed_commands": {"type": "array", "items": {"type": "string", "enum": COMMANDS}},
         "version": {"type": "integer"},

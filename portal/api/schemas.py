@@ -75,7 +75,9 @@ class NewRecord(ApiModel):
     citation: Citation | None = None
     client: Client | None = None
     terms: Terms | None = None
-    candidates: list[CandidateInput] = Field(min_length=1, max_length=MAX_CANDIDATES)
+    candidates: list[CandidateInput] = Field(
+        default_factory=list, max_length=MAX_CANDIDATES,
+        description="0 to 5 lender candidates in order: a draft may have none, ORDER needs one")
     requester_number: column_text("requester_number") | None = None
     requester_staff: column_text("requester_staff") | None = None
     patron: Text(64, description="the card number of one of the caller's patrons: links the request and fills "

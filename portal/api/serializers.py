@@ -57,7 +57,8 @@ def record_to_dict(record: Record, library_id: int, allowed: list[str]) -> dict:
                   "archived": record.archived},
         "history": [
             {"command": h.command, "from": h.from_status, "to": h.to_status,
-             "library": code(h.library), "user": h.user_name, "comment": h.comment, "at": _iso(h.at)}
+             "library": code(h.library), "user": h.user_name, "comment": h.comment, "at": _iso(h.at),
+             "changes": h.changes or {}}
             for h in record.history
         ],
         "local_note": record.local_note_for(library_id),  # the caller's own, never the other side's

@@ -31,6 +31,7 @@ class Library(db.Model):
     # requester: "none", "type" (client type) or "name" (name and type).
     slip_client: Mapped[str] = mapped_column(String(10), default="none")
     ill_section: Mapped[str] = mapped_column(String(100), default="")  # e.g. 相互貸借係
+    due_soon_days: Mapped[int] = mapped_column(Integer, default=3, server_default="3")  # "due soon" within N days
 
     templates: Mapped[list[CommentTemplate]] = relationship(
         back_populates="library", order_by="CommentTemplate.position", cascade="all, delete-orphan"
@@ -52,13 +53,18 @@ class Library(db.Model):
 
 
 class CommentTemplate(db.Model):
+    """A reusable comment of one side's command: `text` is what is sent (the
+    library's own wording); `gloss` an optional hint shown in the English UI only."""
+
     __tablename__ = "comment_templates"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     library_id: Mapped[int] = mapped_column(ForeignKey("libraries.id"), index=True)
+    side: Mapped[str] = mapped_column(String(10))  # requester | lender
     command: Mapped[str] = mapped_column(String(20))
     position: Mapped[int] = mapped_column(Integer, default=0)
     text: Mapped[str] = mapped_column(String(500))
+    gloss: Mapped[str] = mapped_column(String(200), default="")
 
     library: Mapped[Library] = relationship(back_populates="templates")
 

@@ -5,12 +5,13 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text,
-                        UniqueConstraint)
+                        UniqueConstraint, event)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from ..workflow.fees import Fees
 from ..workflow.numbers import MAX_INT, parse_int
+from ..workflow.sorting import TITLE_KEY_LENGTH, VOLUME_KEY_LENGTH, natural_key
 from ..workflow.statuses import Status
 from .library import Library
 from .patron import Patron
@@ -31,6 +32,9 @@ MONEY_FIELDS = ("base_fee", "postage", "total")
 # What a command may change and CALLBACK must be able to restore.
 UNDO_FIELDS = ("lender_id", "lender_address", "lender_staff", "use_restriction", "claim_handling", "renewal_handling",
                *DATE_FIELDS, *MONEY_FIELDS)
+# What a history entry records as changed besides the status (HistoryEntry.changes).
+CHANGE_FIELDS = tuple(dict.fromkeys((*REQUESTER_EDITABLE, *LENDER_EDITABLE, "claim_handling", "renewal_handling",
+                                     *DATE_FIELDS, *MONEY_FIELDS)))
 
 
 class Record(db.Model):
@@ -41,6 +45,7 @@ class Record(db.Model):
         Index("ix_records_status_updated", "status", "updated_at"),
         Index("ix_records_status_due", "status", "due_on"),  # the daily job: due soon, overdue
         Index("ix_records_status_received", "status", "received_on"),  # the daily job: pickup reminders
+        Index("ix_records_title_key", "title_key", "volume_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -80,6 +85,9 @@ class Record(db.Model):
     pages: Mapped[str] = mapped_column(String(100), default="")  # PAGE
     year: Mapped[str] = mapped_column(String(20), default="")  # YEAR
     verify_source: Mapped[str] = mapped_column(String(200), default="")  # BVRFY/HVRFY
+    # natural sort keys of the title (else the citation) and the volume, kept by set_sort_keys
+    title_key: Mapped[str] = mapped_column(String(TITLE_KEY_LENGTH), default="")
+    volume_key: Mapped[str] = mapped_column(String(VOLUME_KEY_LENGTH), default="")
     # terms
     account_type: Mapped[str] = mapped_column(String(50), default="")  # ACCT
     copy_type: Mapped[str] = mapped_column(String(50), default="")  # TYPE
@@ -131,18 +139,11 @@ class Record(db.Model):
         return None if number is None else number - ILL_ID_OFFSET
 
     # -- history ------------------------------------------------------------
-    def last_transition(self) -> HistoryEntry | None:
-        """The latest command that moved (or could move) the status."""
-        for entry in reversed(self.history):
-            if entry.command not in ("SYSTEM", "SAVE"):
-                return entry
-        return None
-
-    def add_history(self, ctx, from_status: str, undo: dict | None) -> HistoryEntry:
+    def add_history(self, ctx, from_status: str, undo: dict | None, changes: dict | None = None) -> HistoryEntry:
         entry = HistoryEntry(
             command=ctx.command, from_status=from_status, to_status=self.status, side=ctx.side.value,
             library_id=ctx.library_id, user_id=ctx.user_id, user_name=ctx.user_name,
-            comment=ctx.comment, undo=undo,
+            comment=ctx.comment, undo=undo, changes=changes or None,
         )
         self.history.append(entry)
         self.updated_at = utcnow()
@@ -151,6 +152,21 @@ class Record(db.Model):
     def add_system_note(self, note: str, status: str) -> None:
         self.history.append(HistoryEntry(command="SYSTEM", from_status=status, to_status=status,
                                          comment=note))
+
+    # -- what a command changed (history) -------------------------------------
+    def change_snapshot(self) -> dict:
+        """The record's fields as the history shows them: libraries by code, fee lines as text."""
+        snapshot = {name: _jsonable(getattr(self, name)) for name in CHANGE_FIELDS}
+        snapshot["lender"] = _code(self, self.lender_id)
+        snapshot["candidates"] = [_code(self, c.library_id) for c in self.candidates]
+        snapshot["fee_groups"] = [f"{g.item} {g.quantity} × {_jsonable(g.unit_price)} = {_jsonable(g.charge)}".strip()
+                                  for g in self.fee_groups]
+        return snapshot
+
+    def changes_since(self, before: dict) -> dict:
+        """{field: {"from": old, "to": new}} for every field that differs from `before`."""
+        after = self.change_snapshot()
+        return {name: {"from": old, "to": after[name]} for name, old in before.items() if after[name] != old}
 
     # -- undo (CALLBACK) ----------------------------------------------------
     def undo_snapshot(self) -> dict:
@@ -219,8 +235,27 @@ class Record(db.Model):
     def candidate_for(self, library_id: int | None) -> Candidate | None:
         return next((c for c in self.candidates if c.library_id == library_id), None)
 
+    def set_sort_keys(self) -> None:
+        self.title_key = natural_key(self.title or self.bib_note, TITLE_KEY_LENGTH)
+        self.volume_key = natural_key(self.volume, VOLUME_KEY_LENGTH)
+
     def __repr__(self) -> str:
         return f"<Record {self.ill_id if self.id else '?'} {self.kind} {self.status}>"
+
+
+@event.listens_for(Record, "before_insert")
+@event.listens_for(Record, "before_update")
+def _keep_sort_keys(_mapper, _connection, record: Record) -> None:
+    """The sort keys follow the title and volume in the same flush (a derived copy kept for the index)."""
+    record.set_sort_keys()
+
+
+def _code(record: Record, library_id: int | None) -> str | None:
+    """A library's code without flushing (the lender and candidates may be new)."""
+    if library_id is None:
+        return None
+    library = db.session.get(Library, library_id)
+    return library.code if library is not None else None
 
 
 def _jsonable(value):
@@ -294,6 +329,7 @@ class HistoryEntry(db.Model):
     comment: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     undo: Mapped[dict | None] = mapped_column(JSON)  # what CALLBACK restores
+    changes: Mapped[dict | None] = mapped_column(JSON)  # {field: {"from", "to"}} besides the status
 
     record: Mapped[Record] = relationship(back_populates="history")
     library: Mapped[Library | None] = relationship()

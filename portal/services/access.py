@@ -6,7 +6,7 @@ from sqlalchemy import or_, select
 from ..extensions import db
 from ..models import HistoryEntry, Record
 from ..workflow.errors import Conflict, Forbidden, NotFound
-from ..workflow.machine import Side
+from ..workflow.machine import Side, declined_for_all_by
 
 
 def visible_to(library_id: int):
@@ -33,15 +33,9 @@ def side_of(record: Record, library_id: int) -> Side | None:
         return Side.REQUESTER
     if record.lender_id == library_id:
         return Side.LENDER
-    if record.lender_id is None and _declined_for_all_last(record, library_id):
+    if record.lender_id is None and declined_for_all_by(record.history, library_id):
         return Side.LENDER
     return None
-
-
-def _declined_for_all_last(record: Record, library_id: int) -> bool:
-    last = record.last_transition()
-    return (last is not None and last.command == "PARDON" and last.library_id == library_id
-            and last.to_status == record.status)
 
 
 def can_see(record: Record, library_id: int) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 
+from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from sqlalchemy import select
 
@@ -15,31 +16,63 @@ from . import unit_of_work
 from .records import text_limit
 
 LIBRARY_FIELDS = ("name", "address", "email", "phone", "loan_days", "service", "copy_service",
-                  "loan_service", "network", "currency", "slip_size", "slip_client", "ill_section")
+                  "loan_service", "network", "currency", "slip_size", "slip_client", "ill_section",
+                  "due_soon_days")
 SLIP_SIZES = ("A5", "A4", "label")  # the page sizes services.slips lays out
 #: What a partner's shipping slip may print of this library's end user (Library.slip_client).
 SLIP_CLIENT = ("none", "type", "name")
 
-# Comment templates the seed manual gives (Japanese with English).
-DEFAULT_TEMPLATES: dict[str, list[str]] = {
-    "INQUIRE": ["参照不完 (incomplete citation)", "料金前納 (prepayment required)", "時間がかかります (will take time)",
-                "貸出中 (on loan until …)", "重複依頼 (duplicate of …)", "要前頁複写許可願 (permission for whole-issue copy)"],
-    "PARDON": ["欠号 (missing issue)", "未着 (not yet received)", "未所蔵 (not held)", "製本中 (at the bindery)",
-               "貸出中 (on loan)", "貸し出し不可(貴重書) (not for loan: rare book)", "複写不可(劣化資料) (no copying: fragile)"],
-    "CLAIM": ["破損していました (arrived damaged)", "別表が同封されていませんでした (supplement missing)",
-              "切手代不足 (postage short)", "更新不可 (renewal refused)", "更新可 (renewal granted)"],
-    "ANSWER": ["欠落ページを送付しました (missing pages sent)"],
-}
+# Comment templates the seed manual gives, per side and command: the library's own
+# wording (sent to the partner) and an English gloss (a hint in the English UI only).
+DEFAULT_TEMPLATES: list[tuple[str, str, str, str]] = [
+    ("lender", "INQUIRE", "参照不完", "incomplete citation"),
+    ("lender", "INQUIRE", "料金前納", "prepayment required"),
+    ("lender", "INQUIRE", "時間がかかります", "will take time"),
+    ("lender", "INQUIRE", "貸出中", "on loan until …"),
+    ("lender", "INQUIRE", "重複依頼", "duplicate of …"),
+    ("lender", "INQUIRE", "要全頁複写許可願", "permission for whole-issue copy"),
+    ("lender", "PARDON", "欠号", "missing issue"),
+    ("lender", "PARDON", "未着", "not yet received"),
+    ("lender", "PARDON", "未所蔵", "not held"),
+    ("lender", "PARDON", "製本中", "at the bindery"),
+    ("lender", "PARDON", "貸出中", "on loan"),
+    ("lender", "PARDON", "貸し出し不可(貴重書)", "not for loan: rare book"),
+    ("lender", "PARDON", "複写不可(劣化資料)", "no copying: fragile"),
+    ("lender", "CLAIM", "破損していました", "arrived damaged"),
+    ("lender", "CLAIM", "別表が同封されていませんでした", "supplement missing"),
+    ("lender", "CLAIM", "切手代不足", "postage short"),
+    ("lender", "CLAIM", "更新不可", "renewal refused"),
+    ("lender", "CLAIM", "更新可", "renewal granted"),
+    ("lender", "ANSWER", "欠落ページを送付しました", "missing pages sent"),
+    ("requester", "CLAIM", "欠落ページがあります", "pages are missing"),
+    ("requester", "CLAIM", "判読できないページがあります", "pages are illegible"),
+    ("requester", "RENEW", "貸出期間の更新をお願いします", "please renew the loan"),
+    ("requester", "CANCEL", "利用者が依頼を取り下げました", "withdrawn by the end user"),
+]
+
+
+def default_templates() -> list[CommentTemplate]:
+    positions: dict[tuple[str, str], int] = {}
+    templates = []
+    for side, command, text, gloss in DEFAULT_TEMPLATES:
+        position = positions[side, command] = positions.get((side, command), -1) + 1
+        templates.append(CommentTemplate(side=side, command=command, position=position, text=text, gloss=gloss))
+    return templates
 
 
 def validate_library_fields(values: dict) -> dict:
     errors = {}
     if "loan_days" in values and (not isinstance(values["loan_days"], int) or not 1 <= values["loan_days"] <= 365):
         errors["loan_days"] = "Must be a whole number of days from 1 to 365."
+    if "due_soon_days" in values and (not isinstance(values["due_soon_days"], int)
+                                      or not 0 <= values["due_soon_days"] <= 60):
+        errors["due_soon_days"] = "Must be a whole number of days from 0 to 60."
     if "network" in values and values["network"] not in ("NII", "OCLC"):
         errors["network"] = "Must be NII or OCLC."
     if "name" in values and not str(values["name"]).strip():
         errors["name"] = "A name is required."
+    if values.get("email") and not _is_email(str(values["email"])):
+        errors["email"] = "Must be an e-mail address such as ill@library.example."
     if "currency" in values and not re.fullmatch(r"[A-Z]{3}", str(values["currency"])):
         errors["currency"] = "Must be a three-letter currency code such as JPY."
     if "slip_size" in values and values["slip_size"] not in SLIP_SIZES:
@@ -54,6 +87,15 @@ def validate_library_fields(values: dict) -> dict:
     return values
 
 
+def _is_email(address: str) -> bool:
+    """Syntax only (email-validator): the desk may be offline, so no DNS look-up."""
+    try:
+        validate_email(address.strip(), check_deliverability=False)
+    except EmailNotValidError:
+        return False
+    return True
+
+
 def add_library(code: str, **values) -> Library:
     code = code.strip()
     if not code or len(code) > 20:
@@ -61,12 +103,11 @@ def add_library(code: str, **values) -> Library:
     if db.session.scalar(select(Library).where(Library.code == code)):
         raise ValidationError({"code": f"Library {code} already exists."})
     values = {k: v for k, v in values.items() if v is not None}
-    values.setdefault("name", code)
+    values.setdefault("name", "")  # refused: every library has a name
     validate_library_fields(values)
     with unit_of_work() as session:
         library = Library(code=code, **values)
-        library.templates = [CommentTemplate(command=command, position=i, text=text)
-                             for command, texts in DEFAULT_TEMPLATES.items() for i, text in enumerate(texts)]
+        library.templates = default_templates()
         session.add(library)
     return library
 

@@ -1,11 +1,15 @@
 """Demonstration data: libraries, users and records in every status, made by real commands."""
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta, timezone
+
 from sqlalchemy import select
 
 from ..extensions import db
 from ..models import FeeDefault, Library, Record, User
-from . import unit_of_work
+from ..models.record import DATE_FIELDS
+from ..workflow.due import item_out
+from . import portal_today, portal_zone, unit_of_work
 from .admin import add_library, add_user
 from .patrons import create_patron, find_patron
 from .records import create_record, perform_command
@@ -54,7 +58,7 @@ TO_ARRIVED = TO_PROCESSING + [(LEN, "SEND", FEES), (REQ, "RECEIVE", {})]
 TO_ON_LOAN = TO_ARRIVED + [(REQ, "BORROW", {})]
 TO_RENEWAL = TO_ON_LOAN + [(REQ, "RENEW", {"comment": "更新をお願いします (please renew)"})]
 TO_RETURNED = TO_ON_LOAN + [(REQ, "SENDBACK", {})]
-TO_INQUIRY = TO_PROCESSING + [(LEN, "INQUIRE", {"comment": "参照不完 (incomplete citation): 巻号をご確認ください"})]
+TO_INQUIRY = TO_PROCESSING + [(LEN, "INQUIRE", {"comment": "参照不完: 巻号をご確認ください"})]
 TO_CLAIM = TO_ARRIVED + [(REQ, "CLAIM", {"comment": "p.150が欠落しています (page 150 missing)"})]
 PATHS = {
     "PREPARING": [],
@@ -72,7 +76,7 @@ PATHS = {
     "RENEWAL_REQUESTED": TO_RENEWAL,
     "RETURNED": TO_RETURNED,
     "RETURN_PROCESSING": TO_RETURNED + [(LEN, "RECEIVE", {})],
-    "RETURN_CLAIM": TO_RENEWAL + [(LEN, "RECEIVE", {}), (LEN, "CLAIM", {"comment": "更新可 (renewal granted)"})],
+    "RETURN_CLAIM": TO_RENEWAL + [(LEN, "RECEIVE", {}), (LEN, "CLAIM", {"comment": "更新可"})],
     "RETURN_CONFIRMED": TO_RETURNED + [(LEN, "RECEIVE", {}), (LEN, "OK", {})],
     "CANCELLED": [(REQ, "CANCEL", {"comment": "利用者が取り下げ (withdrawn by the user)"})],
 }
@@ -144,8 +148,70 @@ def load_demo() -> list[tuple[str, str, str, str]]:
                     data["patron"] = demo_patron_number(_user(requester).library.code, count % len(DEMO_PATRONS))
                 record = create_record(_user(requester), data)
                 _walk(record, path)
+                _spread_over_time(record, count)
     _special_cases()
     return [(u, DEMO_PASSWORD, c, r) for u, c, r in USERS]
+
+
+# -- realistic dates ------------------------------------------------------------------
+# The commands run today; afterwards each record's history is spread over the weeks
+# before it, as a desk would have done the work: a day or three between steps, the
+# latest step a few days ago, and loans out with the requester anchored so that some
+# are overdue and some due soon (due = SDATE + the lender's loan period).
+GAPS = [1, 2, 1, 3, 2, 1, 4, 2]
+LAGS = [0, 1, 3, 6, 10, 15, 21, 30, 42]
+DUE_IN = [-9, -2, 1, 3, 8, 17, -20, 12]  # days from today to DDATE for loans out
+
+
+def _spread_over_time(record: Record, n: int) -> None:
+    record = db.session.get(Record, record.id)
+    today = portal_today()
+    steps = [h for h in record.history if h.command != "SYSTEM"]
+    offsets = [0]
+    for i in range(1, len(steps)):
+        offsets.append(offsets[-1] + GAPS[(n + i) % len(GAPS)])
+    anchor, anchor_date = len(steps) - 1, today - timedelta(days=LAGS[n % len(LAGS)])
+    sends = [i for i, h in enumerate(steps) if h.command == "SEND"]
+    if item_out(record.kind, record.status, record.renewal_handling) and sends and record.lender:
+        anchor = sends[-1]
+        anchor_date = today + timedelta(days=DUE_IN[n % len(DUE_IN)] - record.lender.loan_days)
+    days = [min(today, anchor_date + timedelta(days=o - offsets[anchor])) for o in offsets]
+    with unit_of_work():
+        _apply_step_dates(record, steps, days)
+
+
+def _apply_step_dates(record: Record, steps, days: list[date]) -> None:
+    zone = portal_zone()
+    moment = {}
+    for index, (entry, day) in enumerate(zip(steps, days)):
+        at = datetime.combine(day, time(9, 30), zone) + timedelta(minutes=17 * index)
+        moment[entry.id] = entry.at = at.astimezone(timezone.utc)
+        command, source = entry.command, entry.from_status
+        if command == "ORDER":
+            record.ordered_on = day
+        elif command == "RECEIVE" and source == "UNPROCESSED":
+            record.accepted_on = day
+        elif command == "SEND":
+            record.sent_on = day
+            if record.kind == "loan" and record.lender:
+                record.due_on = day + timedelta(days=record.lender.loan_days)
+        elif command == "RECEIVE" and source == "SHIPPED":
+            record.received_on = day
+        elif command == "SENDBACK":
+            record.sent_back_on = day
+        elif command == "RECEIVE" and source == "RETURNED":
+            record.return_received_on = day
+        elif command == "CLAIM" and source == "RETURN_PROCESSING" and record.lender:  # 更新可: a new due date
+            record.due_on = day + timedelta(days=record.lender.loan_days)
+        if entry.changes:  # what the history says the command changed: the spread dates
+            entry.changes = {name: ({"from": change["from"], "to": getattr(record, name).isoformat()}
+                                    if name in DATE_FIELDS and getattr(record, name) and change["to"] else change)
+                             for name, change in entry.changes.items()}
+    last = steps[0].at
+    for entry in record.history:  # the portal's notes follow the step they belong to
+        last = moment.get(entry.id, last)
+        entry.at = last
+    record.created_at, record.updated_at = steps[0].at, last
 
 
 def _user(username: str) -> User:

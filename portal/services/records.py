@@ -12,6 +12,7 @@ from ..models.record import CITATION_FIELDS, CLIENT_FIELDS, LENDER_EDITABLE, REQ
 from ..workflow.errors import CommandNotAllowed, Conflict, DomainError, ValidationError
 from ..workflow.fees import compute_fees
 from ..workflow.machine import CommandContext, Side, allowed_commands, fire
+from ..workflow.statuses import Status
 from . import PORTAL_BUSY, portal_today, unit_of_work
 from .access import load_record_for_command, side_of
 from .patrons import client_type_for, patron_for_request
@@ -76,11 +77,20 @@ def clean_text(data: dict, names: tuple[str, ...], errors: dict, prefix: str = "
     return cleaned
 
 
-def resolve_candidates(raw: list, requester: Library, network: str | None) -> tuple[list[dict], str]:
-    """Check a candidate list (library codes) and return rows and the network."""
+def resolve_candidates(raw: list, requester: Library, network: str | None,
+                       required: bool = True) -> tuple[list[dict], str]:
+    """Check a candidate list (library codes) and return rows and the network.
+
+    A draft (PREPARING) may have none (`required=False`): candidates are needed
+    only to ORDER; its network is then the one given, else the requester's.
+    """
     errors: dict[str, str] = {}
-    if not isinstance(raw, list) or not raw:
+    if raw is None and not required:
+        raw = []
+    if not isinstance(raw, list) or (not raw and required):
         raise ValidationError({"candidates": "At least one lender candidate is required."})
+    if not raw:
+        return [], network or requester.network
     if len(raw) > MAX_CANDIDATES:
         raise ValidationError({"candidates": "At most 5 lender candidates are allowed."})
     codes = [str((c or {}).get("library", "")).strip() if isinstance(c, dict) else "" for c in raw]
@@ -132,7 +142,7 @@ def create_record(actor: User, data: dict, order_now: bool = False) -> Record:
     fields.update(clean_text(data.get("terms") or {}, TERMS_FIELDS, errors))
     fields.update(clean_text(data, ("requester_number", "requester_staff"), errors))
     try:
-        candidates, network = resolve_candidates(data.get("candidates"), actor.library, network)
+        candidates, network = resolve_candidates(data.get("candidates"), actor.library, network, required=order_now)
     except ValidationError as error:
         errors.update(error.fields)
     patron = None
@@ -144,6 +154,8 @@ def create_record(actor: User, data: dict, order_now: bool = False) -> Record:
         else:
             fields["client_name"] = fields.get("client_name") or patron.name[:text_limit(Record, "client_name")]
             fields["client_type"] = fields.get("client_type") or client_type_for(patron)[:text_limit(Record, "client_type")]
+    if not any(fields.get(name) for name in ("title", "bib_note", "bib_id")):
+        errors["title"] = "A title or a citation is required."  # all a draft needs
     if errors:
         raise ValidationError(errors)
     with unit_of_work(busy=PORTAL_BUSY):
@@ -186,7 +198,8 @@ def _save_fields(record: Record, actor: User, side: Side, data: dict) -> dict:
             errors["candidates"] = "Only the requesting library edits the candidates."
         else:
             try:
-                fields["candidates"], _ = resolve_candidates(data["candidates"], actor.library, record.network)
+                fields["candidates"], _ = resolve_candidates(data["candidates"], actor.library, record.network,
+                                                             required=record.status != Status.PREPARING)
             except ValidationError as error:
                 errors.update(error.fields)
     if data.get("fees") is not None and side is not Side.LENDER:

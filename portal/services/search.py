@@ -1,26 +1,53 @@
 """Work lists, counts and search over the records a library may see."""
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Candidate, HistoryEntry, Library, LocalNote, Record
+from ..workflow.due import DEFAULT_DUE_SOON_DAYS, DUE_SOON, ITEM_OUT, ITEM_OUT_IN_RENEWAL, OVERDUE, due_window
 from ..workflow.machine import Side
 from ..workflow.numbers import clamp_page
 from ..workflow.statuses import FINAL_STATUSES, Status
 from .access import visible_to
 
-SORTS = {
-    "updated": Record.updated_at.desc(),
-    "oldest": Record.updated_at.asc(),
-    "ill_id": Record.id.desc(),
-    "title": Record.title.asc(),
-    "ordered": Record.ordered_on.desc(),
-}
+# Every column of a record list sorts both ways: "title" ascending, "-title" descending.
+# "updated" (latest change first) is the default; "oldest" its reverse (kept for old links).
+SORT_COLUMNS = ("ill_id", "status", "kind", "title", "partner", "last_action", "ordered", "due", "age")
+SORTS = {"updated", "oldest", *SORT_COLUMNS, *(f"-{key}" for key in SORT_COLUMNS)}
+
+
+def _partner_code(library_id: int | None):
+    """The partner's library code: the lender for our requests, the requester for the others."""
+    partner_id = case((Record.requester_id == library_id, Record.lender_id), else_=Record.requester_id)
+    return select(Library.code).where(Library.id == partner_id).correlate(Record).scalar_subquery()
+
+
+def sort_order(sort: str, library_id: int | None = None) -> list:
+    """ORDER BY clauses of a sort key (unknown keys: latest change first); ties by ILL ID."""
+    descending = sort.startswith("-")
+    key = sort.lstrip("-")
+    if key not in SORT_COLUMNS:
+        return [Record.updated_at.asc() if sort == "oldest" else Record.updated_at.desc(), Record.id.desc()]
+    columns = {
+        "ill_id": [Record.id], "status": [Record.status], "kind": [Record.kind],
+        "title": [Record.title_key, Record.volume_key], "partner": [_partner_code(library_id)],
+        "last_action": [Record.updated_at], "ordered": [Record.ordered_on], "due": [Record.due_on],
+        "age": [Record.updated_at.desc()],  # the oldest change has the greatest age
+    }[key]
+    if key == "age":
+        order = [Record.updated_at.asc() if descending else Record.updated_at.desc()]
+    else:
+        order = [c.desc().nulls_last() if descending else c.asc().nulls_last() for c in columns]
+    return order + [Record.id.desc() if descending else Record.id.asc()]
+
+
 # What a whole record reads (its JSON, its allowed commands): one query per relation, not per record.
 WHOLE_RECORD = (selectinload(Record.candidates).selectinload(Candidate.library), selectinload(Record.fee_groups),
                 selectinload(Record.history).selectinload(HistoryEntry.library), selectinload(Record.local_notes))
@@ -39,6 +66,9 @@ class SearchFilters:
     include_final: bool = True
     slip: str | None = None  # "unprinted" | "printed" for the slip of the status
     statuses: list[str] = field(default_factory=list)
+    due: str | None = None  # "overdue" | "due_soon": loans out with the requester, by DDATE and `today`
+    today: date | None = None
+    due_soon_days: int = DEFAULT_DUE_SOON_DAYS
 
 
 # The slip the work in a status calls for: the "unprinted / printed" filter looks at that slip.
@@ -65,6 +95,43 @@ def contains(column, text: str):
     return column.ilike(f"%{escaped}%", escape="\\")
 
 
+def item_out_condition():
+    """SQL twin of workflow.due.item_out: a loan whose item is with the requester."""
+    return and_(Record.kind == "loan", or_(
+        Record.status.in_([s.value for s in ITEM_OUT]),
+        and_(Record.status.in_([s.value for s in ITEM_OUT_IN_RENEWAL]), Record.renewal_handling.is_(True))))
+
+
+def due_condition(state: str, today: date, soon_days: int):
+    """SQL: loans out whose DDATE puts them in `state` (overdue / due soon) today."""
+    first, last = due_window(state, today, soon_days)
+    conditions = [item_out_condition(), Record.due_on.is_not(None)]
+    if first is not None:
+        conditions.append(Record.due_on >= first)
+    if last is not None:
+        conditions.append(Record.due_on <= last)
+    return and_(*conditions)
+
+
+def due_counts(library_id: int, side: Side, today: date, soon_days: int, kind: str | None = None) -> dict[str, int]:
+    """How many of this side's loans are overdue and due soon (the work list's due tabs)."""
+    column = Record.requester_id if side is Side.REQUESTER else Record.lender_id
+    counts = {}
+    for state in (OVERDUE, DUE_SOON):
+        query = select(func.count()).select_from(Record).where(
+            column == library_id, Record.archived.is_(False), due_condition(state, today, soon_days))
+        if kind in ("copy", "loan"):
+            query = query.where(Record.kind == kind)
+        counts[state] = db.session.scalar(query) or 0
+    return counts
+
+
+def std_no_digits(text: str) -> str | None:
+    """An ISSN or ISBN as typed (0385-4000, 978-4-00-..., 03854000) reduced to its digits and X, or None."""
+    compact = re.sub(r"[\s\-‐－]", "", unicodedata.normalize("NFKC", text)).upper()
+    return compact if re.fullmatch(r"[0-9]{4,12}[0-9X]?", compact) and len(compact) >= 4 else None
+
+
 def search_query(library_id: int, filters: SearchFilters):
     query = select(Record)
     if filters.side == Side.REQUESTER:
@@ -83,6 +150,8 @@ def search_query(library_id: int, filters: SearchFilters):
         query = query.where(Record.status.not_in([s.value for s in FINAL_STATUSES]))
     if filters.kind in ("copy", "loan"):
         query = query.where(Record.kind == filters.kind)
+    if filters.due in (OVERDUE, DUE_SOON) and filters.today is not None:
+        query = query.where(due_condition(filters.due, filters.today, filters.due_soon_days))
     if filters.slip in ("unprinted", "printed"):
         query = query.where(slip_printed(filters.slip == "printed"))
     text = filters.q.strip()
@@ -91,9 +160,13 @@ def search_query(library_id: int, filters: SearchFilters):
         own_notes = select(LocalNote.record_id).where(LocalNote.library_id == library_id,
                                                       contains(LocalNote.text, text))
         conditions = [contains(column, text) for column in (Record.title, Record.article, Record.bib_note,
-                                                            Record.client_name, Record.requester_number,
-                                                            Record.lender_number)]
+                                                            Record.author, Record.client_name,
+                                                            Record.requester_number, Record.lender_number)]
         conditions.append(Record.id.in_(own_notes))
+        standard_number = std_no_digits(text)
+        if standard_number:  # ISSN / ISBN with or without hyphens, on either side
+            stored = func.upper(func.replace(func.replace(Record.std_no, "-", ""), " ", ""))
+            conditions.append(stored.like(f"%{standard_number}%"))
         if pk:
             conditions.append(Record.id == pk)
         query = query.where(or_(*conditions))
@@ -108,14 +181,15 @@ def search_query(library_id: int, filters: SearchFilters):
     return query
 
 
-def page_of(query, page: int, per_page: int, sort: str, *options) -> tuple[list[Record], int]:
+def page_of(query, page: int, per_page: int, sort: str, *options,
+            library_id: int | None = None) -> tuple[list[Record], int]:
     """One page of a record query in the chosen order (with both parties loaded), and the query's total.
 
     A page past the last shows the last (`clamp_page` tells which page that is)."""
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     page = clamp_page(page, total, per_page)  # past the last page: the last page
     rows = db.session.scalars(
-        query.order_by(SORTS.get(sort, SORTS["updated"]), Record.id.desc())
+        query.order_by(*sort_order(sort, library_id))
         .options(selectinload(Record.requester), selectinload(Record.lender), *options)
         .limit(per_page).offset((page - 1) * per_page)
     ).all()
@@ -125,7 +199,7 @@ def page_of(query, page: int, per_page: int, sort: str, *options) -> tuple[list[
 def search_records(library_id: int, filters: SearchFilters, page: int = 1, per_page: int = 50,
                    sort: str = "updated") -> tuple[list[Record], int]:
     """Whole records (the API's list), one page."""
-    return page_of(search_query(library_id, filters), page, per_page, sort, *WHOLE_RECORD)
+    return page_of(search_query(library_id, filters), page, per_page, sort, *WHOLE_RECORD, library_id=library_id)
 
 
 def status_counts(library_id: int, side: Side, kind: str | None = None) -> dict[str, int]:

@@ -5,7 +5,7 @@ from ..extensions import db
 from ..models import CommentTemplate, FeeDefault, Library
 from ..workflow.errors import NotFound, ValidationError
 from ..workflow.fees import Fees, compute_fees
-from ..workflow.machine import COMMANDS
+from ..workflow.machine import Side, commands_of
 from . import unit_of_work
 
 MAX_TEMPLATE = 500
@@ -27,29 +27,40 @@ def _clean_text(text: str) -> str:
     return text
 
 
-def templates_by_command(library: Library) -> dict[str, list[CommentTemplate]]:
-    grouped: dict[str, list[CommentTemplate]] = {}
-    for template in library.templates:
-        grouped.setdefault(template.command, []).append(template)
-    return grouped
+def templates_for(library: Library, side: Side | str, command: str) -> list[CommentTemplate]:
+    """The templates a command form of this side offers, in order."""
+    side = Side(side)
+    return sorted((t for t in library.templates if t.side == side.value and t.command == command),
+                  key=lambda t: (t.position, t.id))
 
 
-def add_template(library: Library, command: str, text: str) -> CommentTemplate:
-    if command not in COMMANDS:
+def templates_by_side(library: Library) -> dict[str, dict[str, list[CommentTemplate]]]:
+    """{side: {command: templates}} for every command of each side (the settings page)."""
+    return {side.value: {command: templates_for(library, side, command) for command in commands_of(side)}
+            for side in Side}
+
+
+def add_template(library: Library, side: str, command: str, text: str, gloss: str = "") -> CommentTemplate:
+    if side not in {s.value for s in Side}:
+        raise ValidationError({"side": "Choose the requesting or the lending side."})
+    if command not in commands_of(Side(side)):
         raise ValidationError({"command": "Choose a command."})
     text = _clean_text(text)
+    gloss = (gloss or "").strip()[:200]
     with unit_of_work():
-        position = max((t.position for t in library.templates if t.command == command), default=-1) + 1
-        template = CommentTemplate(command=command, text=text, position=position)
+        position = max((t.position for t in templates_for(library, side, command)), default=-1) + 1
+        template = CommentTemplate(side=side, command=command, text=text, gloss=gloss, position=position)
         library.templates.append(template)
     return template
 
 
-def update_template(library: Library, template_id: int, text: str) -> CommentTemplate:
+def update_template(library: Library, template_id: int, text: str, gloss: str | None = None) -> CommentTemplate:
     template = _template(library, template_id)
     text = _clean_text(text)
     with unit_of_work():
         template.text = text
+        if gloss is not None:
+            template.gloss = gloss.strip()[:200]
     return template
 
 
@@ -60,9 +71,9 @@ def delete_template(library: Library, template_id: int) -> None:
 
 
 def move_template(library: Library, template_id: int, offset: int) -> None:
-    """Move a template up (-1) or down (+1) among its command's templates."""
+    """Move a template up (-1) or down (+1) among its side's and command's templates."""
     template = _template(library, template_id)
-    siblings = sorted((t for t in library.templates if t.command == template.command), key=lambda t: (t.position, t.id))
+    siblings = templates_for(library, template.side, template.command)
     index = siblings.index(template)
     target = index + offset
     if not 0 <= target < len(siblings):

@@ -62,15 +62,17 @@ def last_actions(record_ids: list[int]) -> dict[int, HistoryEntry]:
     return {entry.record_id: entry for entry in entries}
 
 
-def _page(query, page: int, per_page: int, sort: str) -> Page:
-    rows, total = page_of(query, page, per_page, sort)
+def _page(query, page: int, per_page: int, sort: str, library_id: int | None = None) -> Page:
+    rows, total = page_of(query, page, per_page, sort, library_id=library_id)
     return Page(rows, total, clamp_page(page, total, per_page), per_page, last_actions([r.id for r in rows]))
 
 
 def worklist(library_id: int, side: Side, statuses: list[str], kind: str | None = None,
-             sort: str = "updated", page: int = 1, per_page: int = 50) -> Page:
-    filters = SearchFilters(side=side.value, kind=kind, statuses=list(statuses), include_final=False)
-    return _page(search_query(library_id, filters), page, per_page, sort)
+             sort: str = "updated", page: int = 1, per_page: int = 50, due: str | None = None,
+             today: date | None = None, due_soon_days: int = 3) -> Page:
+    filters = SearchFilters(side=side.value, kind=kind, statuses=list(statuses), include_final=False,
+                            due=due, today=today, due_soon_days=due_soon_days)
+    return _page(search_query(library_id, filters), page, per_page, sort, library_id)
 
 
 @dataclass
@@ -97,7 +99,7 @@ def search_page(library_id: int, filters: SearchFilters, extra: SearchForm, sort
                                                       contains(LocalNote.text, number))
         query = query.where(or_(contains(Record.requester_number, number), contains(Record.lender_number, number),
                                 Record.id.in_(own_notes)))
-    return _page(query, page, per_page, sort)
+    return _page(query, page, per_page, sort, library_id)
 
 
 def participant_libraries(network: str | None = None) -> list[Library]:

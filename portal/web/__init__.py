@@ -125,6 +125,7 @@ def error_page(error: HTTPException | None) -> str:
 def register_template_helpers(app: Flask) -> None:
     from ..services.archive import offers_copy
     from ..services.worklists import age_in_days, queue_totals
+    from ..workflow.due import due_state
     from ..workflow.statuses import Status
 
     app.jinja_env.filters.update(
@@ -139,6 +140,11 @@ def register_template_helpers(app: Flask) -> None:
         """Links to the shipping desk's bulk modes."""
         return [(url_for("bulk.receive"), gettext("Bulk receive")), (url_for("bulk.send"), gettext("Bulk send")),
                 (url_for("notices.index"), gettext("Notices"))]
+
+    def due_state_of(record, today) -> str | None:
+        """'overdue' / 'due_soon' for the signed-in library's setting (None: neither)."""
+        soon = current_user.library.due_soon_days if current_user.is_authenticated else 3
+        return due_state(record.kind, record.status, record.renewal_handling, record.due_on, today, soon)
 
     def queue_of(code: str) -> str:
         try:
@@ -168,7 +174,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals.update(
         database_down=lambda: bool(g.get("database_down")),
         current_language=i18n.language, nav_extra_links=nav_extra_links, status_label=i18n.status_label,
-        queue_of=queue_of, offers_copy=offers_copy, age_in_days=age_in_days,
+        queue_of=queue_of, offers_copy=offers_copy, due_state_of=due_state_of, age_in_days=age_in_days,
         role_label=labels.role_label, role_options=lambda codes: labels.options(codes, labels.ROLES),
         slip_size_options=lambda codes: labels.options(codes, labels.SLIP_SIZES), language_names=labels.LANGUAGES,
         system_note=labels.system_note,

@@ -196,10 +196,12 @@ def date_inputs(record: Record, command: str, side: Side, today: date, labels: d
                ("RETURNED", Side.LENDER): "return_received"}.get((status, side))
         return [DateInput(key, labels[key], iso)] if key else []
     if command == "SEND":
-        dates = [DateInput("sent", labels["sent"], iso, required=True)]
+        # Not required: an empty SDATE is today, an empty DDATE SDATE + the loan period (the hints say so).
+        dates = [DateInput("sent", labels["sent"], iso, hint=labels["default_today"])]
         if record.kind == "loan":
             loan_days = record.lender.loan_days if record.lender else 14
-            dates.append(DateInput("due", labels["due"], (today + timedelta(days=loan_days)).isoformat(), required=True))
+            dates.append(DateInput("due", labels["due"], (today + timedelta(days=loan_days)).isoformat(),
+                                   hint=labels["default_due"] % {"days": loan_days}))
         return dates
     if command == "SENDBACK":
         return [DateInput("sent_back", labels["sent_back"], iso)]

@@ -86,6 +86,37 @@ USE_RESTRICTIONS = ("館内閲覧のみ", "館内閲覧のみ・複写不可", "
 PERMISSIONS = [("不要", _l("Not needed")), ("許諾済", _l("Granted")), ("要確認", _l("To be checked"))]
 
 
+# Further fields a history entry may list as changed (HistoryEntry.changes).
+CHANGE_LABELS = {
+    "lender": _l("Lender"),
+    "candidates": _l("Lender candidates"),
+    "claim_handling": _l("Claim handling"),
+    "renewal_handling": _l("Renewal handling"),
+    "base_fee": _l("Base fee and other costs"),
+    "postage": _l("Postage or fax"),
+    "total": _l("Total"),
+    "fee_groups": _l("Fee groups"),
+}
+
+
+def change_label(name: str) -> str:
+    """The label of a field in a history entry's changes."""
+    if name in FIELDS:
+        return field_label(name)
+    return str(CHANGE_LABELS.get(name, name))
+
+
+def change_value(value) -> str:
+    """A changed value as the history shows it: lists joined, flags as yes / no, nothing as a dash."""
+    if value is None or value == "" or value == []:
+        return "–"
+    if isinstance(value, bool):
+        return str(_l("yes") if value else _l("no"))
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
 def field_label(name: str) -> str:
     label, _tag = FIELDS[name]
     return str(label)

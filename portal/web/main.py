@@ -8,13 +8,14 @@ from flask_login import current_user
 
 from ..services import portal_today
 from ..services.access import load_record
-from ..services.search import SORTS, SearchFilters, status_counts
+from ..services.search import SORTS, SearchFilters, due_counts, status_counts
 from ..services.worklists import (SearchForm, participant_libraries, queue_statuses, search_page, waiting_statuses,
                                   worklist)
 from ..workflow.errors import DomainError
 from ..workflow.machine import Side
 from ..workflow.statuses import Status
 from ..workflow.numbers import parse_int, parse_page
+from .export import EXPORT_LIMIT, csv_response
 from .htmx import is_htmx, render
 
 bp = Blueprint("main", __name__)
@@ -36,9 +37,16 @@ def worklists():
     mine, waiting = queue_statuses(side), waiting_statuses(side)
     codes = {s.value for s in mine + waiting}
     tab = request.args.get("status", "")
-    tab = tab if tab in codes or tab == "waiting" else ""
-    statuses = [tab] if tab in codes else [s.value for s in (waiting if tab == "waiting" else mine)]
+    tab = tab if tab in codes or tab in ("waiting", "overdue", "due_soon") else ""
+    due = tab if tab in ("overdue", "due_soon") else None
+    statuses = ([tab] if tab in codes else [] if due else
+                [s.value for s in (waiting if tab == "waiting" else mine)])
     library_id = current_user.library_id
+    today, soon_days = portal_today(), current_user.library.due_soon_days
+    if request.args.get("format") == "csv":  # the whole list, not one page
+        rows = worklist(library_id, side, statuses, kind, _sort(), 1, EXPORT_LIMIT, due=due, today=today,
+                        due_soon_days=soon_days)
+        return csv_response(rows, library_id, today, soon_days, f"worklist-{side.value}-{tab or 'all'}")
     counts = status_counts(library_id, side, kind)
     other_side = Side.REQUESTER if side is Side.LENDER else Side.LENDER
     other_counts = status_counts(library_id, other_side, kind)
@@ -47,9 +55,10 @@ def worklists():
         "counts": counts, "mine_total": sum(counts[s.value] for s in mine),
         "waiting_total": sum(counts[s.value] for s in waiting),
         "other_total": sum(other_counts[s.value] for s in queue_statuses(other_side)),
+        "due_counts": due_counts(library_id, side, today, soon_days, kind),
         "page": worklist(library_id, side, statuses, kind, _sort(), _page_number(),
-                         current_app.config["PAGE_SIZE"]),
-        "today": portal_today(),
+                         current_app.config["PAGE_SIZE"], due=due, today=today, due_soon_days=soon_days),
+        "today": today,
     }
     current = {"side": side.value, "kind": kind, "status": tab or None, "sort": _sort()}
 
@@ -58,7 +67,8 @@ def worklists():
         params = {**current, **changes}
         return url_for("main.worklists", **{k: v for k, v in params.items() if v not in (None, "", "updated", 1)})
 
-    context.update(wl_url=wl_url, sort_url=lambda key: wl_url(sort=key), page_url=lambda n: wl_url(page=n))
+    context.update(wl_url=wl_url, sort_url=lambda key: wl_url(sort=key), page_url=lambda n: wl_url(page=n),
+                   csv_url=wl_url(format="csv"))
     # htmx asks either for the whole list region or, on a refresh event, just the tabs.
     block = "status_tabs" if request.headers.get("HX-Target") == "status-tabs" else "worklist"
     return render("worklists/index.html", block, **context)
@@ -94,6 +104,10 @@ def search():
                        local_number=args.get("local_number", ""))
     searched = any(args.get(name) for name in ("q", "status", "kind", "partner", "date_from", "date_to", "title",
                                                 "client", "local_number", "archive", "all"))
+    if searched and args.get("format") == "csv":  # every result, not one page
+        today = portal_today()
+        rows = search_page(library_id, filters, extra, _sort(), 1, EXPORT_LIMIT)
+        return csv_response(rows, library_id, today, current_user.library.due_soon_days, "search")
     page = search_page(library_id, filters, extra, _sort(), _page_number(),
                        current_app.config["PAGE_SIZE"]) if searched else None
 
@@ -103,5 +117,6 @@ def search():
 
     return render("search/index.html", "results", args=args, page=page, statuses=list(Status),
                   sort_url=lambda key: search_url(sort=key, page=""), page_url=lambda n: search_url(page=n),
+                  csv_url=search_url(format="csv", page=""),
                   libraries=[lib for lib in participant_libraries() if lib.id != library_id],
                   today=portal_today(), sort=_sort())

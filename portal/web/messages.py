@@ -39,6 +39,7 @@ DOMAIN_MESSAGES = [
     N_("Fees are not valid."),
     # field messages
     N_("Must be a number."),
+    N_("Must be a number such as 1000, 1,000 or 12.50."),
     N_("Must be a whole number."),
     N_("Must not be negative."),
     N_("Is too large."),
@@ -75,6 +76,14 @@ DOMAIN_MESSAGES = [
     N_("You cannot deactivate your own account."),
     N_("Enter the comment text."),
     N_("Choose a command."),
+    N_("A manager gives the roles staff or manager only."),
+    N_("You may not manage this user."),
+    N_("Only managers and admins manage users."),
+    N_("Must be a whole number of days from 0 to 60."),
+    N_("A title or a citation is required."),
+    N_("%(command)s in status %(status)s needs at least one lender candidate: add one and save the request first."),
+    N_("Must be an e-mail address such as ill@library.example."),
+    N_("Choose the requesting or the lending side."),
 ]
 
 # Messages the services fill in before raising: matched and re-filled when shown.

@@ -15,6 +15,7 @@ from ..services import portal_today
 from ..services.access import load_record, printable_slips, side_of
 from ..services.archive import copy_to_new_request
 from ..services.records import commands_for, create_record, perform_command
+from ..services.settings import templates_for
 from ..services.worklists import participant_libraries, queue_totals
 from ..workflow.errors import CommandNotAllowed, Conflict, DomainError, Forbidden, NotFound, ValidationError
 from ..workflow.machine import COMMANDS, COMMENT_REQUIRED, Side
@@ -47,6 +48,9 @@ def date_labels() -> dict[str, str]:
         "due": _("Due date (DDATE)"), "sent_back": _("Sent back on (BDATE)"),
         "resent": _("Re-sent on (SDATE), if something was sent again"),
         "new_due": _("New due date (DDATE), if it changes"),
+        "default_today": _("Default: today"),
+        # %(days)s is filled in by date_inputs with the lender's loan period
+        "default_due": _("Default: SDATE + loan period (%(days)s days)"),
     }
 
 
@@ -57,7 +61,7 @@ def build_form(record: Record, command: str, side: Side, posted: MultiDict | Non
     library = current_user.library
     form = CommandForm(command=command, side=side, comment_required=command in COMMENT_REQUIRED,
                        inquiry_warning=command == "INQUIRE", version=str(record.version),
-                       templates=[t for t in library.templates if t.command == command])
+                       templates=templates_for(library, side, command))
     form.dates = date_inputs(record, command, side, portal_today(), date_labels())
     if command in ("SEND", "INQUIRE", "SAVE") and side is Side.LENDER:
         form.fee_editor = FeeEditor.for_record(record, library).compute(library.currency_places)
@@ -247,7 +251,7 @@ def new():
         record = create_record(current_user, new_request_data(values, used), order_now=order_now)
     except DomainError as error:
         errors = remap_row_errors(new_request_errors(field_errors(error)), indices, "candidates")
-        if not used and "candidates" not in errors:
+        if order_now and not used and "candidates" not in errors:
             errors["candidates"] = _("At least one lender candidate is required.")
         picker = new_request_patron(MultiDict(), request.form)
         if errors.get("patron"):

@@ -7,14 +7,13 @@ from flask_login import current_user, login_user
 
 from ..extensions import db
 from ..models import ApiToken, User
-from ..models.user import ROLES
-from ..services.admin import (SLIP_CLIENT, SLIP_SIZES, add_library, add_user, get_library, issue_token, revoke_token,
-                             update_library, update_user)
+from ..services.admin import (SLIP_CLIENT, SLIP_SIZES, add_library, get_library, issue_token, revoke_token,
+                             update_library)
 from ..services.settings import (add_template, delete_template, move_template, save_fee_default,
-                                 templates_by_command, update_template)
-from ..services.worklists import library_users, participant_libraries
-from ..workflow.errors import DomainError, NotFound, ValidationError
-from ..workflow.machine import COMMANDS
+                                 templates_by_side, update_template)
+from ..services.staff import add_staff, manageable_users, may_manage, roles_for, update_staff
+from ..services.worklists import participant_libraries
+from ..workflow.errors import DomainError, Forbidden, NotFound, ValidationError
 from ..workflow.numbers import parse_int
 from . import labels
 from .forms import FeeEditor
@@ -55,10 +54,11 @@ def settings_page(status: int = 200, **context):
     library = current_user.library
     values = context.pop("values", None) or {
         "loan_days": str(library.loan_days), "slip_size": library.slip_size, "slip_client": library.slip_client,
+        "due_soon_days": str(library.due_soon_days),
         **{name: getattr(library, name) for name in LIBRARY_TEXT + LIBRARY_FLAGS}}
     context.setdefault("editors", fee_editors())
     return render("settings/library.html", status=status, library=library, values=values,
-                  templates=templates_by_command(library), commands=COMMANDS, slip_sizes=SLIP_SIZES, slip_client=SLIP_CLIENT,
+                  templates=templates_by_side(library), slip_sizes=SLIP_SIZES, slip_client=SLIP_CLIENT,
                   labels=labels, errors=context.pop("errors", {}), **context)
 
 
@@ -77,11 +77,18 @@ def save_library():
     values["slip_size"] = form.get("slip_size", "A5")
     values["slip_client"] = form.get("slip_client", "none")
     loan_days = form.get("loan_days", "").strip()
-    shown = {**values, "loan_days": loan_days}
+    due_soon_days = form.get("due_soon_days", "3").strip()
+    shown = {**values, "loan_days": loan_days, "due_soon_days": due_soon_days}
+    errors = {}
     if parse_int(loan_days) is None:
-        return settings_page(422, values=shown, errors={"loan_days": _("Must be a whole number of days from 1 to 365.")})
+        errors["loan_days"] = _("Must be a whole number of days from 1 to 365.")
+    if parse_int(due_soon_days) is None:
+        errors["due_soon_days"] = _("Must be a whole number of days from 0 to 60.")
+    if errors:
+        return settings_page(422, values=shown, errors=errors)
     try:
-        update_library(current_user.library, loan_days=parse_int(loan_days), **values)
+        update_library(current_user.library, loan_days=parse_int(loan_days), due_soon_days=parse_int(due_soon_days),
+                       **values)
     except ValidationError as error:
         return settings_page(422, values=shown, errors=field_errors(error))
     flash(_("Settings saved."), "success")
@@ -92,7 +99,8 @@ def save_library():
 def add_comment_template():
     require_manager()
     try:
-        add_template(current_user.library, request.form.get("command", ""), request.form.get("text", ""))
+        side, _sep, command = request.form.get("command", "").partition(":")
+        add_template(current_user.library, side, command, request.form.get("text", ""), request.form.get("gloss", ""))
     except ValidationError as error:
         flash(error_message(error) + " " + " ".join(field_errors(error).values()), "error")
     else:
@@ -113,13 +121,13 @@ def change_comment_template(template_id: int):
             delete_template(current_user.library, template_id)
             flash(_("Template deleted."), "success")
         else:
-            update_template(current_user.library, template_id, request.form.get("text", ""))
+            update_template(current_user.library, template_id, request.form.get("text", ""), request.form.get("gloss"))
             flash(_("Template saved."), "success")
     except NotFound:
         abort(404)
     except ValidationError as error:
         flash(" ".join(field_errors(error).values()) or error_message(error), "error")
-    return redirect(url_for("settings.library", _anchor=f"templates-{request.form.get('command', '')}"))
+    return redirect(url_for("settings.library", _anchor=f"templates-{request.form.get('command', '').replace(':', '-')}"))
 
 
 @bp.post("/settings/fees/<kind>")
@@ -157,7 +165,7 @@ def libraries():
             errors["loan_days"] = _("Must be a whole number of days from 1 to 365.")
         else:
             try:
-                add_library(values["code"], name=values["name"] or None, address=values["address"],
+                add_library(values["code"], name=values["name"], address=values["address"],
                             email=values["email"], loan_days=parse_int(values["loan_days"]), network=values["network"])
             except ValidationError as error:
                 errors = field_errors(error)
@@ -213,15 +221,18 @@ def edit_library(code: str):
 
 @bp.route("/settings/users", methods=["GET", "POST"])
 def users():
-    require_admin()
+    require_manager()  # an admin: every user; a manager: their own library's staff
     values = {"username": "", "library": current_user.library.code, "role": "staff"}
     errors, status = {}, 200
     if request.method == "POST":
         values = {name: request.form.get(name, "").strip() for name in ("username", "library", "role")}
         try:
-            add_user(values["username"], values["library"], request.form.get("password", ""), values["role"])
+            add_staff(current_user, values["username"], values["library"], request.form.get("password", ""),
+                      values["role"])
         except ValidationError as error:
             errors = field_errors(error)
+        except Forbidden:
+            abort(403)
         except DomainError as error:  # unknown library
             errors = {"library": error_message(error)}
         else:
@@ -235,27 +246,30 @@ def users_page(status: int = 200, values: dict | None = None, errors: dict | Non
                edited: int | None = None, edit_values: dict | None = None, edit_errors: dict | None = None):
     """The list with an edit form per user; `edited` is the one re-shown with its inputs and errors."""
     values = values or {"username": "", "library": current_user.library.code, "role": "staff"}
-    users = library_users()
+    users = manageable_users(current_user)
     edits = {user.id: (edit_values, edit_errors or {}) if user.id == edited else
              ({"role": user.role, "library": user.library.code, "active": user.active}, {}) for user in users}
-    library_options = [(lib.code, f"{lib.code} {lib.name}") for lib in participant_libraries()]
+    libraries = participant_libraries() if current_user.is_admin else [current_user.library]
+    library_options = [(lib.code, f"{lib.code} {lib.name}") for lib in libraries]
     return render("settings/users.html", status=status, users=users, library_options=library_options,
-                  roles=ROLES, values=values, errors=errors or {}, edits=edits, edited=edited)
+                  roles=roles_for(current_user), values=values, errors=errors or {}, edits=edits, edited=edited)
 
 
 @bp.post("/settings/users/<int:user_id>")
 def edit_user(user_id: int):
-    require_admin()
+    require_manager()
     user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
+    if user is None or not may_manage(current_user, user):
+        abort(404 if user is None or current_user.is_admin else 403)
     form = request.form
-    shown = {"role": form.get("role", "").strip(), "library": form.get("library", "").strip(),
+    shown = {"role": form.get("role", "").strip(), "library": form.get("library", "").strip() or user.library.code,
              "active": form.get("active") == "1"}
     password = form.get("password", "")
     try:
-        update_user(user, role=shown["role"], library_code=shown["library"], active=shown["active"],
-                    password=password or None, actor=current_user)
+        update_staff(current_user, user, role=shown["role"], library_code=shown["library"], active=shown["active"],
+                     password=password or None)
+    except Forbidden:
+        abort(403)
     except ValidationError as error:
         return users_page(422, edited=user_id, edit_values=shown, edit_errors=field_errors(error))
     if user.id == current_user.id and password:

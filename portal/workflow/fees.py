@@ -2,8 +2,9 @@
 
 CHRGE = QNT x UPRCE for each group; SUM = sum(CHRGE) + FEE + POSTG.
 """
+import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation, ROUND_HALF_UP
+from decimal import Decimal, ROUND_HALF_UP
 
 from .errors import ValidationError
 
@@ -28,21 +29,43 @@ class Fees:
     total: Decimal
 
 
-def _amount(value, field: str, errors: dict, places: int) -> Decimal:
-    if value is None or (isinstance(value, str) and not value.strip()):
+# What a person types into a fee field: plain digits with an optional decimal
+# part, or thousands grouped by commas in threes (1,000 / 12,345.50); full-width
+# digits and punctuation (１，０００) count as their ASCII forms. Anything else
+# (1e3, 1,00, 1,2,3, 1_000, 一〇〇) is refused rather than guessed at.
+NUMBER = re.compile(r"-?(?:[0-9]+|[0-9]{1,3}(?:,[0-9]{3})+)(?:\.[0-9]+)?")
+FULL_WIDTH = str.maketrans("０１２３４５６７８９，．－", "0123456789,.-")
+NOT_A_NUMBER = "Must be a number such as 1000, 1,000 or 12.50."
+
+
+def parse_number(value) -> Decimal | None:
+    """The one parser of fee inputs (amounts and quantities): a Decimal, or None
+    when the value is not a number as a person would write it. Empty is 0."""
+    if value is None:
         return Decimal(0)
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, Decimal):
+        return value if value.is_finite() else None
     if isinstance(value, float):
         value = repr(value)  # the literal the caller typed, not its binary noise
-    if isinstance(value, bool) or not str(value).isascii():  # "３５" or "٣٥": not what the desk meant to type
-        errors[field] = "Must be a number."
+        if not re.fullmatch(r"-?[0-9]+(?:\.[0-9]+)?", value):
+            return None  # 1e+20, inf, nan
+        return Decimal(value)
+    text = str(value).strip().translate(FULL_WIDTH)
+    if not text:
         return Decimal(0)
-    try:
-        amount = Decimal(str(value).strip().replace(",", ""))
-    except InvalidOperation:
-        errors[field] = "Must be a number."
-        return Decimal(0)
-    if not amount.is_finite():
-        errors[field] = "Must be a number."
+    if not NUMBER.fullmatch(text):
+        return None
+    return Decimal(text.replace(",", ""))
+
+
+def _amount(value, field: str, errors: dict, places: int) -> Decimal:
+    amount = parse_number(value)
+    if amount is None:
+        errors[field] = NOT_A_NUMBER
     elif amount < 0:
         errors[field] = "Must not be negative."
     elif amount > MAX_AMOUNT:
@@ -55,17 +78,8 @@ def _amount(value, field: str, errors: dict, places: int) -> Decimal:
 
 
 def _quantity(value, field: str, errors: dict) -> int:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return 0
-    if not str(value).isascii():
-        errors[field] = "Must be a whole number."
-        return 0
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        errors[field] = "Must be a whole number."
-        return 0
-    if isinstance(value, bool) or not number.is_finite() or number != number.to_integral_value():
+    number = parse_number(value)
+    if number is None or number != number.to_integral_value():
         errors[field] = "Must be a whole number."
     elif number < 0:
         errors[field] = "Must not be negative."

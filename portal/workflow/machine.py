@@ -115,6 +115,11 @@ def declined_by_all(event):
     return event.model.lender_id is None
 
 
+@condition("%(command)s in status %(status)s needs at least one lender candidate: add one and save the request first.")
+def has_candidates(event):
+    return bool(event.model.candidates)
+
+
 @condition("%(command)s in status %(status)s: no lender candidate currently offers this service.")
 def any_candidate_available(event):
     record = event.model
@@ -142,14 +147,46 @@ def not_frozen(event):
     return not event.model.archived and event.model.settled_at is None
 
 
+# -- CALLBACK chains ----------------------------------------------------------
+# A transition that was called back no longer counts: the one before it is the
+# latest again. History entries that never move the status (SAVE, the portal's
+# SYSTEM notes) are not transitions.
+NOT_TRANSITIONS = frozenset({"SAVE", "SYSTEM"})
+
+
+def standing_transitions(history) -> list:
+    """The transitions that still count, oldest first: each CALLBACK removes
+    the latest standing one; a called-back CANCEL starts the request afresh,
+    so nothing before it stands any more."""
+    standing: list = []
+    for entry in history:
+        if entry.command in NOT_TRANSITIONS:
+            continue
+        if entry.command != "CALLBACK":
+            standing.append(entry)
+        elif standing and standing.pop().command == "CANCEL":
+            standing.clear()
+    return standing
+
+
+def latest_transition(history):
+    """The transition a CALLBACK would undo now (None: nothing left to undo)."""
+    standing = standing_transitions(history)
+    return standing[-1] if standing else None
+
+
+def _latest(event):
+    return latest_transition(event.model.history)
+
+
 @condition("%(command)s in status %(status)s: only your own latest command can be called back, and the "
            "partner has acted since or you have not acted.")
 def caller_acted_last(event):
-    last = event.model.last_transition()
+    last = _latest(event)
     ctx = _ctx(event)
     return (
         last is not None
-        and last.command not in ("CALLBACK", "CREATE")
+        and last.command != "CREATE"
         and last.library_id == ctx.library_id
         and last.side == ctx.side.value
     )
@@ -158,8 +195,16 @@ def caller_acted_last(event):
 @condition("%(command)s in status %(status)s: a PARDON that forwarded the record to another lender "
            "cannot be called back.")
 def not_forwarding_pardon(event):
-    last = event.model.last_transition()
+    last = _latest(event)
     return not (last and last.command == "PARDON" and last.to_status == S.UNPROCESSED)
+
+
+def declined_for_all_by(history, library_id: int) -> bool:
+    """The library's PARDON declined for all lenders and is still the latest
+    transition: that lender may call it back though it holds no record."""
+    last = latest_transition(history)
+    return (last is not None and last.command == "PARDON" and last.to_status == S.NEW_INQUIRY
+            and last.library_id == library_id)
 
 
 # -- effects ------------------------------------------------------------------
@@ -301,7 +346,7 @@ def save(event):
 def call_back(event):
     """Undo the caller's latest transition: restore what it changed."""
     record = event.model
-    last = record.last_transition()
+    last = _latest(event)
     record.restore_snapshot(last.undo or {})
     if last.command == "CANCEL":
         record.status = S.PREPARING.value  # how a cancelled request is re-sent
@@ -330,7 +375,8 @@ ACTIVE = tuple(s for s in Status if s not in FINAL_STATUSES)
 
 RULES: list[Rule] = [
     # requester (依頼館)
-    Rule("ORDER", REQ, (S.PREPARING,), S.UNPROCESSED, (any_candidate_available,), (require("citation"), order)),
+    Rule("ORDER", REQ, (S.PREPARING,), S.UNPROCESSED, (has_candidates, any_candidate_available),
+         (require("citation"), order)),
     Rule("RECEIVE", REQ, (S.NEW_INQUIRY,), S.INQUIRY),
     Rule("ANSWER", REQ, (S.INQUIRY,), S.AWAITING_ANSWER, (lender_holds,), (comment,)),
     Rule("FORWARD", REQ, (S.INQUIRY,), S.UNPROCESSED, (next_candidate_available,), (forward,)),
@@ -368,6 +414,11 @@ COMMANDS = sorted({rule.command for rule in RULES})
 #: Commands refused without a comment: their forms mark the comment required.
 COMMENT_REQUIRED = frozenset(rule.command for rule in RULES if comment in rule.effects)
 SIDE_CONDITION = {REQ: by_requester, LEN: by_lender}
+
+
+def commands_of(side: Side) -> list[str]:
+    """The commands a side may ever run, in the order of the transition table."""
+    return list(dict.fromkeys(rule.command for rule in RULES if rule.side in (side, None)))
 
 
 def _build_machine() -> Machine:
@@ -439,10 +490,11 @@ def fire(record, ctx: CommandContext):
     check_allowed(record, ctx)
     from_status = record.status
     before = record.undo_snapshot()
+    seen = record.change_snapshot()
     if not machine.events[ctx.command].trigger(record, ctx=ctx):
         raise CommandNotAllowed("%(command)s is not allowed in status %(status)s.", command=ctx.command, status=from_status)
     undo = record.snapshot_diff(before) if ctx.command not in ("CALLBACK", "SAVE") else None
-    entry = record.add_history(ctx, from_status, undo)
+    entry = record.add_history(ctx, from_status, undo, record.changes_since(seen))
     for note in ctx.system_notes:
         record.add_system_note(note, record.status)
     return entry

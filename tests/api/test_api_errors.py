@@ -168,7 +168,8 @@ def test_stale_version_is_409_conflict_and_changes_nothing(client, world, record
 def test_invalid_new_record_is_422_with_fields(client, world):
     token = bearer(world.token("R"))
     for body, fields in [
-        ({}, {"kind", "candidates"}),
+        ({}, {"kind"}),
+        ({"kind": "copy", "candidates": [{"library": "L1"}]}, {"title"}),
         ({"kind": "book", "candidates": [{"library": "L1"}]}, {"kind"}),
         ({"kind": "copy", "candidates": [{"library": "NOPE"}]}, {"candidates.0.library"}),
         ({"kind": "copy", "candidates": [{"library": c} for c in ("L1", "L2", "L3", "X", "O1", "O2")]},
@@ -184,6 +185,22 @@ def test_invalid_new_record_is_422_with_fields(client, world):
         assert set(answer["fields"]) >= fields, body
     listed = client.get("/api/v1/records", headers=token).json
     assert listed["total"] == 0  # nothing half-created
+
+
+def test_a_draft_without_candidates_is_created_but_not_ordered(client, world):
+    token = bearer(world.token("R"))
+    created = client.post("/api/v1/records", headers=token, json={"kind": "loan", "citation": {"title": "書名"}})
+    assert created.status_code == 201, created.json
+    assert (created.json["status"], created.json["candidates"], created.json["lender"]) == ("PREPARING", [], None)
+    assert "ORDER" not in created.json["allowed_commands"]
+    url = R_RECORD.format(created.json["ill_id"]) + "/commands/ORDER"
+    answer = assert_error(client.post(url, headers=token, json={}), 409, "command_not_allowed")
+    assert "at least one lender candidate" in answer["message"]
+    saved = client.post(R_RECORD.format(created.json["ill_id"]) + "/commands/SAVE", headers=token,
+                        json={"candidates": [{"library": "L1"}]})
+    assert saved.status_code == 200, saved.json
+    ordered = client.post(url, headers=token, json={})
+    assert ordered.status_code == 200 and ordered.json["lender"] == "L1"
 
 
 def test_invalid_command_input_is_422_with_fields(client, world):

@@ -102,7 +102,9 @@ def test_staff_cannot_open_settings_managers_can(world, desk, other_desk):
     assert "/settings\"" not in desk.get("/").get_data(as_text=True)  # no link either
     other_desk.as_user("R")  # a manager
     assert other_desk.get("/settings").status_code == 200
-    assert other_desk.get("/settings/users").status_code == 403  # admins only
+    assert other_desk.get("/settings/users").status_code == 200  # their own library's staff
+    assert other_desk.get("/settings/libraries").status_code == 403  # admins only
+    assert desk.get("/settings/users").status_code == 403
 
 
 def test_admin_sees_libraries_and_users(world, desk):

@@ -89,8 +89,40 @@ def test_no_candidate_and_no_kind(world, desk):
     response = desk.post("/records/new", [("title", "書名だけ")] + candidates() + [("action", "save")])
     assert response.status_code == 422
     html = response.get_data(as_text=True)
-    assert "<html" in html and 'id="error-kind"' in html and 'id="error-candidates"' in html
+    assert "<html" in html and 'id="error-kind"' in html
+    assert 'id="error-candidates"' not in html  # a draft needs no lender
     assert 'value="書名だけ"' in html
+
+
+def test_a_draft_is_saved_with_only_a_citation(world, desk):
+    desk.as_user("R")
+    response = desk.post("/records/new", [("kind", "copy"), ("title", "書名だけ")] + candidates() + [("action", "save")])
+    assert response.status_code == 302, response.get_data(as_text=True)
+    record = latest_record()
+    assert (record.status, record.title, record.candidates, record.network) == ("PREPARING", "書名だけ", [], "NII")
+    page = desk.get(f"/records/{record.ill_id}").get_data(as_text=True)
+    assert "/commands/ORDER" not in page  # not offered until a candidate is added
+    response = desk.post(f"/records/{record.ill_id}/commands/ORDER", {"version": record.version})
+    assert response.status_code in (302, 409, 422)
+    assert latest_record().status == "PREPARING"
+
+
+def test_ordering_at_once_without_a_candidate_names_the_field(world, desk):
+    desk.as_user("R")
+    before = latest_record()
+    response = desk.post("/records/new", [("kind", "copy"), ("title", "書名")] + candidates() + [("action", "order")])
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert 'id="error-candidates"' in html and "依頼先候補" in html
+    assert latest_record() == before
+
+
+def test_a_draft_needs_a_citation(world, desk):
+    desk.as_user("R")
+    before = latest_record()
+    response = desk.post("/records/new", [("kind", "copy")] + candidates("L1") + [("action", "save")])
+    assert response.status_code == 422 and 'id="error-title"' in response.get_data(as_text=True)
+    assert latest_record() == before
 
 
 def test_order_without_title_is_refused_and_nothing_is_stored(world, desk):

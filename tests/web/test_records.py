@@ -52,6 +52,24 @@ def test_history_timeline_shows_every_command(world, desk):
     assert "user_l1" in history and "Library L1" in history
 
 
+def test_history_shows_what_a_command_changed_on_the_page_and_in_the_api(world, desk, client):
+    record = world.record("PROCESSING", kind="loan")
+    world.run("L1", record, "SEND", fees={"groups": [{"item": "A4", "quantity": 12, "unit_price": "30"}]},
+              dates={"sent": "2026-03-02"}, due_date="2026-04-20")
+    desk.as_user("R")
+    html = desk.get(f"/records/{record.ill_id}").get_data(as_text=True)
+    history = html[html.index('id="history-heading"'):]
+    changes = history[history.index('<ul class="changes"'):]
+    changes = changes[:changes.index("</ul>")]
+    assert "2026-04-20" in changes and "合計金額" in changes  # the Japanese UI: labels in Japanese
+    assert "A4 12 × 30 = 360" in changes
+    headers = {"Authorization": f"Bearer {world.token('R')}"}
+    item = client.get(f"/api/v1/records/{record.ill_id}", headers=headers).json
+    send = [h for h in item["history"] if h["command"] == "SEND"][-1]
+    assert send["changes"]["due_on"] == {"from": None, "to": "2026-04-20"}
+    assert all("changes" in h for h in item["history"])
+
+
 def test_third_library_gets_403_for_page_and_commands(world, desk):
     record = world.record("PROCESSING")
     desk.as_user("X")
@@ -79,7 +97,56 @@ def test_command_form_fragment(world, desk):
     assert "<html" not in html and 'class="command-form"' in html
     assert f'name="version" value="{record.version}"' in html
     assert 'name="comment"' in html
-    assert "未所蔵 (not held)" in html  # the library's PARDON templates
+    assert '<option value="未所蔵">未所蔵</option>' in html  # the library's PARDON templates, its own wording only
+    assert "not held" not in html  # the English hint only in the English UI
+
+
+def template_options(html: str) -> list[str]:
+    select = html[html.index('name="template"'):]
+    return re.findall(r'<option value="([^"]+)">', select[:select.index("</select>")])
+
+
+def test_each_side_is_offered_its_own_templates(world, desk, other_desk):
+    arrived = world.record("ARRIVED")
+    desk.as_user("R")
+    claim = template_options(desk.get(f"/records/{arrived.ill_id}/commands/CLAIM", htmx=True).get_data(as_text=True))
+    assert "欠落ページがあります" in claim
+    assert not {"更新可", "更新不可", "破損していました"} & set(claim)  # the lender's answers are not offered
+    inquiry = world.record("INQUIRY")
+    answer = desk.get(f"/records/{inquiry.ill_id}/commands/ANSWER", htmx=True).get_data(as_text=True)
+    assert "欠落ページを送付しました" not in answer
+    renewal = world.record("RETURN_PROCESSING", kind="loan")
+    other_desk.as_user("L1")
+    lender_claim = template_options(
+        other_desk.get(f"/records/{renewal.ill_id}/commands/CLAIM", htmx=True).get_data(as_text=True))
+    assert {"更新可", "更新不可"} <= set(lender_claim) and "欠落ページがあります" not in lender_claim
+
+
+def test_the_english_ui_shows_the_gloss_as_a_hint_but_inserts_the_text(world, desk):
+    record = world.record("PROCESSING")
+    desk.as_user("L1")
+    desk.post("/language", {"language": "en"})
+    html = desk.get(f"/records/{record.ill_id}/commands/PARDON", htmx=True).get_data(as_text=True)
+    assert '<option value="未所蔵">未所蔵 — not held</option>' in html
+
+
+def test_send_dates_say_their_defaults_instead_of_being_required(world, desk):
+    record = world.record("PROCESSING", kind="loan")
+    desk.as_user("L1")
+    html = desk.get(f"/records/{record.ill_id}/commands/SEND", htmx=True).get_data(as_text=True)
+    for name in ("date_sent", "date_due"):
+        field = html[html.rindex('<div class="field', 0, html.index(f'name="{name}"')):]
+        field = field[:field.index("</div>")]
+        assert "required" not in field
+    assert "空欄なら今日" in html and "空欄なら発送日 + 貸出期間（14 日）" in html
+    # and an empty field is defaulted as the hint says
+    page = desk.get(f"/records/{record.ill_id}/commands/SEND").get_data(as_text=True)
+    response = desk.post(f"/records/{record.ill_id}/commands/SEND", [
+        ("csrf_token", csrf_token(page)), ("version", str(record.version)), ("date_sent", ""), ("date_due", ""),
+        ("fee_editor", "fees"), ("fee_item", "A4"), ("fee_quantity", "1"), ("fee_unit_price", "30")])
+    assert response.status_code == 302, response.get_data(as_text=True)
+    sent = fresh(record)
+    assert sent.status == "SHIPPED" and (sent.due_on - sent.sent_on).days == 14
 
 
 def test_command_form_full_page_without_javascript(world, desk):
@@ -215,6 +282,25 @@ def test_fee_preview_computes_on_the_server(world, desk):
     assert "—" in bad and "field-error" in bad
 
 
+@pytest.mark.parametrize("name, typed", [("fee_unit_price", "1e3"), ("fee_quantity", "1,2,3"),
+                                          ("postage", "1,00"), ("base_fee", "1_000")])
+def test_live_total_and_send_refuse_malformed_numbers_naming_the_field(world, desk, name, typed):
+    record = world.record("PROCESSING")
+    desk.as_user("L1")
+    inputs = {"fee_item": "A4", "fee_quantity": "2", "fee_unit_price": "30", "base_fee": "", "postage": ""}
+    inputs[name] = typed
+    label = {"fee_unit_price": "単価", "fee_quantity": "数量", "postage": "送料・FAX料", "base_fee": "基本料・その他"}[name]
+    preview = desk.post("/fees/preview", [("fee_editor", "fees"), *inputs.items()], htmx=True).get_data(as_text=True)
+    assert "—" in preview and label in preview[preview.index('class="field-error"'):]
+    page = desk.get(f"/records/{record.ill_id}/commands/SEND").get_data(as_text=True)
+    data = [("csrf_token", csrf_token(page)), ("version", str(record.version)), ("fee_editor", "fees"),
+            *inputs.items()]
+    response = desk.post(f"/records/{record.ill_id}/commands/SEND", data, htmx=True)
+    assert response.status_code == 422
+    assert typed in response.get_data(as_text=True)  # the input is kept
+    assert fresh(record).status == "PROCESSING" and fresh(record).total is None
+
+
 def test_stale_form_gets_the_conflict_message_and_current_status(world, desk, other_desk):
     record = world.record("PROCESSING")
     desk.as_user("L1")
@@ -271,9 +357,9 @@ def test_comment_template_chosen_without_javascript_goes_first(world, desk):
     record = world.record("PROCESSING")
     desk.as_user("L1")
     desk.post(f"/records/{record.ill_id}/commands/PARDON",
-              {"version": record.version, "template": "未所蔵 (not held)", "comment": "別の館へどうぞ"})
+              {"version": record.version, "template": "未所蔵", "comment": "別の館へどうぞ"})
     assert fresh(record).history[-2 if fresh(record).history[-1].command == "SYSTEM" else -1].comment \
-        == "未所蔵 (not held)\n別の館へどうぞ"
+            == "未所蔵\n別の館へどうぞ"
 
 
 def test_save_edits_fields_and_private_local_note(world, desk, other_desk):

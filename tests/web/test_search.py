@@ -80,3 +80,42 @@ def test_only_the_requester_copies(world, desk, other_desk):
     assert desk.post(f"/records/{record.ill_id}/copy").status_code == 403
     other_desk.as_user("X")
     assert other_desk.post(f"/records/{record.ill_id}/copy").status_code == 403
+
+
+def test_author_and_standard_numbers_with_or_without_hyphens(world, desk):
+    journal = world.record("PREPARING", citation={"title": "図書館雑誌", "author": "日本図書館協会",
+                                                  "std_no": "0385-4000"})
+    book = world.record("PREPARING", citation={"title": "情報サービス論", "std_no": "978-4-7872-0042-3"})
+    desk.as_user("R")
+
+    def found(q):
+        html = desk.get("/search", query_string={"q": q}).get_data(as_text=True).split('id="results"')[1]
+        return {r.ill_id for r in (journal, book) if r.ill_id in html}
+
+    assert found("図書館協会") == {journal.ill_id}
+    assert found("0385-4000") == found("03854000") == found("０３８５－４０００") == {journal.ill_id}
+    assert found("9784787200423") == found("978-4-7872-0042-3") == {book.ill_id}
+    assert found("4787200423") == {book.ill_id}
+    assert found("1234-5678") == set()
+
+
+def test_search_results_and_work_lists_export_as_csv_with_bom(world, desk):
+    import csv
+    import io
+    record = world.record("PREPARING", citation={"title": '=HYPERLINK("x")図書館雑誌', "author": "山田"})
+    other = world.record("PREPARING", requester="X", candidates=("L1",))
+    desk.as_user("R")
+    for url in ("/search?all=1&format=csv", "/?format=csv", "/?side=requester&sort=-title&format=csv"):
+        response = desk.get(url)
+        assert response.status_code == 200 and response.mimetype == "text/csv"
+        assert "attachment" in response.headers["Content-Disposition"]
+        body = response.get_data()
+        assert body.startswith("\ufeff".encode("utf-8"))
+        rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+        assert rows[0][0] == "ILL ID" and rows[0][1] == "状態"
+        ids = [row[0] for row in rows[1:]]
+        assert record.ill_id in ids and other.ill_id not in ids  # only the library's own records
+        row = next(r for r in rows[1:] if r[0] == record.ill_id)
+        assert row[3].startswith("'=HYPERLINK") and "山田" in row
+    assert 'format=csv" download>' in desk.get("/").get_data(as_text=True)
+    assert "format=csv" in desk.get("/search?all=1").get_data(as_text=True)

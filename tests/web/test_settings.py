@@ -1,6 +1,8 @@
 """/settings (managers), libraries and users (admins), API tokens (everyone)."""
 import re
 
+import pytest
+
 from portal.extensions import db
 from portal.models import ApiToken, CommentTemplate, Library, User
 from portal.models.user import hash_token
@@ -17,7 +19,8 @@ def test_settings_page(world, desk):
     desk.as_user("R")
     html = desk.get("/settings").get_data(as_text=True)
     assert 'name="loan_days"' in html and 'name="copy_service"' in html and 'name="slip_size"' in html
-    assert "参照不完 (incomplete citation)" in html  # default templates
+    assert 'value="参照不完"' in html and 'value="incomplete citation"' in html  # default templates, gloss apart
+    assert "要全頁複写許可願" in html and "要前頁" not in html
     assert 'id="fees-copy"' in html and 'id="fees-loan"' in html
 
 
@@ -42,20 +45,40 @@ def test_bad_loan_period_keeps_inputs(world, desk):
 
 def test_comment_templates_add_edit_move_delete(world, desk):
     desk.as_user("R")
-    assert desk.post("/settings/templates", {"command": "SEND", "text": "同封の請求書をご確認ください"}).status_code == 302
-    assert desk.post("/settings/templates", {"command": "SEND", "text": "電子送付しました"}).status_code == 302
+    assert desk.post("/settings/templates", {"command": "lender:SEND", "text": "同封の請求書をご確認ください"}).status_code == 302
+    assert desk.post("/settings/templates", {"command": "lender:SEND", "text": "電子送付しました",
+                                             "gloss": "sent electronically"}).status_code == 302
 
     def send_templates():
         return [t.text for t in library("R").templates if t.command == "SEND"]
 
     assert send_templates() == ["同封の請求書をご確認ください", "電子送付しました"]
     second = next(t for t in library("R").templates if t.text == "電子送付しました")
-    desk.post(f"/settings/templates/{second.id}", {"action": "up", "command": "SEND"})
+    assert (second.side, second.gloss) == ("lender", "sent electronically")
+    desk.post(f"/settings/templates/{second.id}", {"action": "up", "command": "lender:SEND"})
     assert send_templates() == ["電子送付しました", "同封の請求書をご確認ください"]
     desk.post(f"/settings/templates/{second.id}", {"action": "save", "text": "PDFで送付しました"})
     assert send_templates()[0] == "PDFで送付しました"
     desk.post(f"/settings/templates/{second.id}", {"action": "delete"})
     assert send_templates() == ["同封の請求書をご確認ください"]
+
+
+@pytest.mark.parametrize("command", ["requester:SEND", "lender:ORDER", "both:SAVE", "lender:NOPE", "SEND", ""])
+def test_a_template_for_a_command_the_side_does_not_have_is_refused(world, desk, command):
+    desk.as_user("R")
+    before = len(library("R").templates)
+    assert desk.post("/settings/templates", {"command": command, "text": "何か"}).status_code == 302
+    assert len(library("R").templates) == before
+
+
+def test_templates_per_side_of_a_command_both_sides_have(world, desk):
+    desk.as_user("R")
+    desk.post("/settings/templates", {"command": "requester:CLAIM", "text": "裏写りで読めません"})
+    by_side = {(t.side, t.command, t.text) for t in library("R").templates}
+    assert ("requester", "CLAIM", "裏写りで読めません") in by_side
+    assert ("lender", "CLAIM", "更新可") in by_side and ("requester", "CLAIM", "更新可") not in by_side
+    html = desk.get("/settings").get_data(as_text=True)
+    assert 'id="templates-requester-CLAIM"' in html and 'id="templates-lender-CLAIM"' in html
 
 
 def test_templates_of_another_library_are_out_of_reach(world, desk):
@@ -68,7 +91,7 @@ def test_templates_of_another_library_are_out_of_reach(world, desk):
 def test_templates_show_in_the_command_form(world, desk):
     record = world.record("PROCESSING")
     desk.as_user("L1")
-    desk.post("/settings/templates", {"command": "SEND", "text": "<b>太字</b>にしない"})
+    desk.post("/settings/templates", {"command": "lender:SEND", "text": "<b>太字</b>にしない"})
     html = desk.get(f"/records/{record.ill_id}/commands/SEND", htmx=True).get_data(as_text=True)
     assert "&lt;b&gt;太字&lt;/b&gt;にしない" in html
 
@@ -172,16 +195,81 @@ def test_admin_edits_a_library(world, desk):
     html = response.get_data(as_text=True)
     assert 'id="error-currency"' in html and 'id="error-name"' in html
     assert library("L1").name == "第一図書館"
+    response = desk.post("/settings/libraries/L1", {**LIBRARY_FORM, "email": "not-an-email"})
+    assert response.status_code == 422 and 'id="error-email"' in response.get_data(as_text=True)
+    assert library("L1").email == "ill@l1.example"
     assert desk.post("/settings/libraries/NOPE", LIBRARY_FORM).status_code == 404
     assert desk.post("/settings/libraries/L1", LIBRARY_FORM, csrf=False).status_code == 400
 
 
-def test_only_admins_edit_libraries_and_users(world, desk):
+@pytest.mark.parametrize("change, field", [({"name": ""}, "name"), ({"name": "   "}, "name"),
+                                           ({"email": "not-an-email"}, "email"), ({"email": "a@b@c.example"}, "email")])
+def test_admin_cannot_add_a_library_without_a_name_or_with_a_bad_email(world, desk, change, field):
+    admin_desk(desk)
+    form = {"code": "FA77", "name": "新図書館", "email": "ill@new.example", "loan_days": "14", "network": "NII",
+            **change}
+    response = desk.post("/settings/libraries", form)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert f'id="error-{field}"' in html and 'value="FA77"' in html
+    assert library("FA77") is None
+
+
+def test_a_manager_cannot_save_a_bad_email(world, desk):
+    desk.as_user("R")
+    response = desk.post("/settings", {"loan_days": "14", "email": "not-an-email", "slip_size": "A5"})
+    assert response.status_code == 422
+    assert 'id="error-email"' in response.get_data(as_text=True) and 'value="not-an-email"' in response.get_data(as_text=True)
+    assert library("R").email != "not-an-email"
+    assert desk.post("/settings", {"loan_days": "14", "email": "ill@r.example", "slip_size": "A5"}).status_code == 302
+
+
+def test_only_admins_edit_libraries_and_other_libraries_users(world, desk):
     desk.as_user("R")  # a manager
     assert desk.post("/settings/libraries/L1", LIBRARY_FORM).status_code == 403
     target = world.user("L1")
     assert desk.post(f"/settings/users/{target.id}", {"role": "admin", "library": "R", "active": "1"}).status_code == 403
     assert user("user_l1").role == "manager" and library("L1").name == "Library L1"
+
+
+def test_a_manager_manages_their_own_librarys_staff(world, desk):
+    admin = add_user("root", "R", "secret-pass-1", "admin")
+    desk.as_user("R")  # user_r, a manager of R
+    page = desk.get("/settings/users").get_data(as_text=True)
+    assert "user_r" in page and "user_l1" not in page and "root" not in page  # own library, no admins
+    assert 'name="library"' in page and 'type="hidden" name="library" value="R"' in page
+    # add: always to the manager's own library, whatever is posted
+    response = desk.post("/settings/users", {"username": "newbie", "library": "L1", "password": "long-enough-1",
+                                             "role": "staff"})
+    assert response.status_code == 302
+    newbie = user("newbie")
+    assert (newbie.library.code, newbie.role) == ("R", "staff")
+    # a manager may not make an admin
+    response = desk.post("/settings/users", {"username": "boss", "library": "R", "password": "long-enough-1",
+                                             "role": "admin"})
+    assert response.status_code == 422 and user("boss") is None
+    # deactivate and reset a password
+    response = desk.post(f"/settings/users/{newbie.id}", {"role": "staff", "password": "another-pass-2"})
+    assert response.status_code == 302
+    newbie = user("newbie")
+    assert not newbie.active and newbie.check_password("another-pass-2")
+    # promote within the library, but never to admin nor to another library
+    assert desk.post(f"/settings/users/{newbie.id}", {"role": "manager", "active": "1", "library": "L1"}).status_code == 302
+    assert (user("newbie").role, user("newbie").library.code, user("newbie").active) == ("manager", "R", True)
+    assert desk.post(f"/settings/users/{newbie.id}", {"role": "admin", "active": "1"}).status_code == 422
+    assert user("newbie").role == "manager"
+    # never an admin of the same library, never another library's user
+    assert desk.post(f"/settings/users/{admin.id}", {"role": "staff", "active": "1"}).status_code == 403
+    assert desk.post(f"/settings/users/{world.user('L1').id}", {"role": "staff"}).status_code == 403
+    assert user("root").role == "admin" and user("user_l1").active
+
+
+def test_staff_cannot_manage_users(world, desk):
+    add_user("plain", "R", "secret-pass-1", "staff")
+    assert desk.login("plain").status_code == 302
+    assert desk.get("/settings/users").status_code == 403
+    assert desk.post("/settings/users", {"username": "x1", "password": "long-enough-1", "role": "staff"}).status_code == 403
+    assert user("x1") is None
 
 
 def test_admin_changes_role_library_and_password(world, desk):
@@ -231,3 +319,14 @@ def test_admin_cannot_demote_or_deactivate_themselves(world, desk):
     assert response.status_code == 422 and 'id="error-active"' in response.get_data(as_text=True)
     me = user("root")
     assert me.role == "admin" and me.active
+
+
+def test_due_soon_days_setting(world, desk):
+    desk.as_user("R")
+    assert 'name="due_soon_days" type="text" value="3"' in desk.get("/settings").get_data(as_text=True)
+    for bad in ("x", "61", "-1"):
+        response = desk.post("/settings", {"loan_days": "14", "due_soon_days": bad, "slip_size": "A5"})
+        assert response.status_code == 422 and 'id="error-due_soon_days"' in response.get_data(as_text=True)
+    assert library("R").due_soon_days == 3
+    assert desk.post("/settings", {"loan_days": "14", "due_soon_days": "7", "slip_size": "A5"}).status_code == 302
+    assert library("R").due_soon_days == 7

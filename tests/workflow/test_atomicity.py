@@ -63,6 +63,10 @@ class CommandSequences(RuleBasedStateMachine):
         self.world = world
         self.record = None
         self.visited: set[str] = set()
+        # The model of CALLBACK chains: the standing transitions (code, command, to, state before),
+        # kept here independently of the portal's own history walk.
+        self.standing: list[tuple[str, str, str, tuple]] = []
+        self.callbacks = 0
 
     @initialize(kind=st.sampled_from(["copy", "loan"]),
                 candidates=st.sampled_from([("L1",), ("L1", "L2"), ("L2", "L1", "L3")]),
@@ -102,8 +106,21 @@ class CommandSequences(RuleBasedStateMachine):
         if command == "SAVE" and who == "R" and data.draw(st.booleans(), label="edit candidates"):
             payload["candidates"] = [{"library": world.code_of(c.library_id)} for c in record.candidates] + [
                 {"library": "L3"}, {"library": "X"}]
+        self.execute(code, command, payload, allowed)
+
+    @rule(data=st.data())
+    def undo_the_latest(self, data):
+        """Call back the latest standing transition, as its author: chains of CALLBACKs."""
+        if not self.standing or data.draw(st.integers(0, 2), label="undo now") > 0:
+            return  # now and then only, so that sequences still get somewhere
+        code = self.standing[-1][0]
+        self.execute(code, "CALLBACK", {}, commands_for(self.world.user(code), self.record))
+
+    def execute(self, code, command, payload, allowed):
+        world, record = self.world, self.record
         before_status, before_version = record.status, record.version
         before_entries = len(commands_in(record))
+        before_core = core(record)
 
         try:
             world.run(code, record, command, **payload)
@@ -129,13 +146,40 @@ class CommandSequences(RuleBasedStateMachine):
             last = entries[-1]
             assert (last.command, last.from_status, last.to_status) == (command, before_status, after.status)
             assert last.library_id == world.libraries[code].id
+            self.follow_chain(code, command, after, before_core)
         else:
             assert len(entries) == before_entries
             assert after.version == before_version
             assert after.status == before_status
         self.assert_invariants(after)
 
+    def follow_chain(self, code, command, after, before_core):
+        if command == "SAVE":
+            return
+        if command != "CALLBACK":
+            self.standing.append((code, command, after.status, before_core))
+            return
+        self.callbacks += 1
+        author, undone, _to, restored = self.standing.pop()
+        assert author == code, f"{code} called back {author}'s {undone}"
+        if undone == "CANCEL":
+            assert after.status == "PREPARING" and after.lender_id is None
+            self.standing.clear()  # a fresh start: nothing before it can be called back
+        else:
+            assert core(after) == restored, f"CALLBACK of {undone} did not restore the record"
+
+    def may_call_back(self, code) -> bool:
+        if not self.standing:
+            return False
+        author, command, to, _ = self.standing[-1]
+        return author == code and not (command == "PARDON" and to == "UNPROCESSED")
+
     def assert_invariants(self, record):
+        for code in ("R", "L1", "L2", "L3", "X"):
+            offered = "CALLBACK" in commands_for(self.world.user(code), record)
+            assert offered == self.may_call_back(code), (
+                f"CALLBACK {'offered' if offered else 'refused'} to {code}; standing: "
+                f"{[(a, c) for a, c, _t, _s in self.standing]}")
         status = Status(record.status)  # a valid status
         if status.queue is Queue.LENDER:
             assert record.lender_id is not None
@@ -152,6 +196,13 @@ class CommandSequences(RuleBasedStateMachine):
             assert record.total == charges + (record.base_fee or 0) + (record.postage or 0)
 
 
+def core(record):
+    """What CALLBACK restores and SAVE never edits: status, lender, flags and dates."""
+    return (record.status, record.lender_id, record.claim_handling, record.renewal_handling, record.ordered_on,
+            record.accepted_on, record.sent_on, record.received_on, record.due_on, record.sent_back_on,
+            record.return_received_on)
+
+
 def commands_in(record):
     """History entries written by commands (the portal's SYSTEM notes excluded)."""
     return [h for h in record.history if h.command != "SYSTEM"]
@@ -159,10 +210,12 @@ def commands_in(record):
 
 def test_random_command_sequences_keep_the_invariants(world):
     visited: set[str] = set()
+    callbacks = []
 
     class Sequences(CommandSequences):
         def teardown(self):
             visited.update(self.visited)
+            callbacks.append(self.callbacks)
 
     run_state_machine_as_test(
         lambda: Sequences(world),
@@ -170,3 +223,4 @@ def test_random_command_sequences_keep_the_invariants(world):
                           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]),
     )
     assert len(visited) >= 6, f"the sequences hardly got anywhere: {sorted(visited)}"
+    assert sum(callbacks) >= 10, f"hardly any CALLBACK ran: {callbacks}"

@@ -153,10 +153,118 @@ def test_callback_refused_without_a_command_of_ones_own(world):
         world.run("R", record, "CALLBACK")  # only CREATE so far
 
 
-def test_callback_cannot_be_called_back(world):
+def test_a_callback_itself_is_not_called_back_the_command_before_it_is(world):
+    record = reach(world, "SHIPPED")
+    callback(world, "L1", record)  # undoes SEND
+    record = callback(world, "L1", record)  # undoes RECEIVE, not the CALLBACK
+    assert record.status == "UNPROCESSED"
+    assert [h.command for h in record.history if h.command != "SYSTEM"][-2:] == ["CALLBACK", "CALLBACK"]
+
+
+# -- chains: a transition called back no longer counts -------------------------
+
+def test_lender_receives_by_mistake_then_requester_calls_back_its_order(world):
+    record = reach(world, "PREPARING")
+    before_order = state(record)
+    record = world.run("R", record, "ORDER")
+    record = world.run("L1", record, "RECEIVE")
+    assert "CALLBACK" not in commands_for(world.user("R"), record)
+
+    record = callback(world, "L1", record)
+    assert record.status == "UNPROCESSED" and record.lender_id == world.libraries["L1"].id
+    assert "CALLBACK" in commands_for(world.user("R"), record)  # ORDER is the latest again
+    assert "CALLBACK" not in commands_for(world.user("L1"), record)
+
+    record = callback(world, "R", record)
+    assert state(record) == before_order
+    with pytest.raises(CommandNotAllowed):  # CREATE is not a command to undo
+        world.run("R", record, "CALLBACK")
+
+
+@pytest.mark.parametrize("kind, start, steps", [
+    ("copy", "UNPROCESSED", (("L1", "RECEIVE", {}), ("L1", "SEND", {"fees": FEES}))),
+    ("copy", "SHIPPED", (("R", "RECEIVE", {}), ("R", "OK", {}))),
+    ("loan", "SHIPPED", (("R", "RECEIVE", {}), ("R", "BORROW", {}), ("R", "RENEW", {"comment": "更新をお願いします"}))),
+])
+def test_a_library_undoes_its_consecutive_commands_one_by_one(world, kind, start, steps):
+    record = reach(world, start, kind=kind)
+    states = []
+    for code, command, data in steps:
+        states.append((code, state(record)))
+        record = world.run(code, record, command, **data)
+    for code, before in reversed(states):
+        record = callback(world, code, record)
+        assert state(record) == before
+    assert record.status == start
+    with pytest.raises(CommandNotAllowed):  # the partner's command before them is the latest now
+        world.run(steps[0][0], record, "CALLBACK")
+
+
+def test_undoing_a_whole_loan_back_to_the_order(world):
+    record = reach(world, "PREPARING", kind="loan")
+    start = state(record)
+    steps = [("R", "ORDER", {}), ("L1", "RECEIVE", {}), ("L1", "SEND", {"fees": FEES}), ("R", "RECEIVE", {}),
+             ("R", "BORROW", {}), ("R", "SENDBACK", {}), ("L1", "RECEIVE", {}), ("L1", "OK", {})]
+    for code, command, data in steps:
+        record = world.run(code, record, command, **data)
+    assert record.status == "RETURN_CONFIRMED"
+    for code, command, _data in reversed(steps):
+        other = "R" if code == "L1" else "L1"
+        with pytest.raises(CommandNotAllowed):
+            world.run(other, record, "CALLBACK")  # only the latest standing command's author
+        record = callback(world, code, record)
+    assert state(record) == start
+
+
+def test_callback_of_cancel_starts_afresh(world):
+    record = reach(world, "INQUIRY")
+    record = world.run("R", record, "CANCEL")
+    record = callback(world, "R", record)
+    assert record.status == "PREPARING"
+    for code in ("R", "L1"):
+        assert "CALLBACK" not in commands_for(world.user(code), record)
+        with pytest.raises(CommandNotAllowed):
+            world.run(code, record, "CALLBACK")
+    # a fresh ORDER can be called back, and then again nothing
+    record = world.run("R", record, "ORDER")
+    record = callback(world, "R", record)
+    assert record.status == "PREPARING" and record.lender_id is None
+    with pytest.raises(CommandNotAllowed):
+        world.run("R", record, "CALLBACK")
+
+
+def test_after_a_forwarding_pardon_the_chain_stops_there(world):
+    record = reach(world, "PROCESSING", candidates=("L1", "L2"))
+    record = world.run("L1", record, "PARDON", **PARDON)
+    record = world.run("L2", record, "RECEIVE")
+    record = callback(world, "L2", record)
+    assert (record.status, record.lender_id) == ("UNPROCESSED", world.libraries["L2"].id)
+    for code in ("L1", "L2", "R"):
+        with pytest.raises(CommandNotAllowed):
+            world.run(code, record, "CALLBACK")
+
+
+def test_declined_for_all_pardon_is_callable_again_once_the_requester_called_back_its_receive(world):
+    record = reach(world, "PROCESSING", candidates=("L1",))
+    before = state(record)
+    record = world.run("L1", record, "PARDON", **PARDON)
+    record = world.run("R", record, "RECEIVE")
+    assert "CALLBACK" not in commands_for(world.user("L1"), record)
+    record = callback(world, "R", record)
+    assert record.status == "NEW_INQUIRY"
+    assert "CALLBACK" in commands_for(world.user("L1"), record)
+    record = callback(world, "L1", record)
+    assert state(record) == before
+    assert callback(world, "L1", record).status == "UNPROCESSED"  # and its RECEIVE before that
+
+
+def test_a_settled_record_stops_a_chain(world):
     record = reach(world, "SHIPPED")
     callback(world, "L1", record)
-    with pytest.raises(CommandNotAllowed):
+    record = reload(record)
+    record.settled_at = datetime.now(timezone.utc)
+    db.session.commit()
+    with pytest.raises(CommandNotAllowed, match="settlement"):
         world.run("L1", record, "CALLBACK")
     assert reload(record).status == "PROCESSING"
 

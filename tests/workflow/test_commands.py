@@ -16,6 +16,7 @@ import pytest
 
 from portal.services import portal_today
 from portal.services.admin import update_library
+from portal.services.records import commands_for, create_record
 from portal.workflow.errors import CommandNotAllowed, Forbidden, ValidationError
 from workflow_helpers import FEES, actor, command_count, reach, reload
 
@@ -392,8 +393,40 @@ def test_rows_cover_every_transition_of_the_machine():
     assert rows == machine
 
 
+def test_a_draft_needs_a_citation_and_nothing_else(world):
+    with pytest.raises(ValidationError) as refused:
+        create_record(world.user("R"), {"kind": "copy", "citation": {"volume": "62(3)"}, "candidates": [{"library": "L1"}]})
+    assert set(refused.value.fields) == {"title"}
+    draft = create_record(world.user("R"), {"kind": "copy", "citation": {"title": "書名"}})
+    assert (draft.status, draft.candidates, draft.network) == ("PREPARING", [], "NII")
+    oclc = create_record(world.user("O1"), {"kind": "copy", "citation": {"title": "Title"}})
+    assert oclc.network == "OCLC"  # the requester's network while no candidate says otherwise
+
+
+def test_order_without_candidates_is_refused_with_a_clear_message(world):
+    draft = create_record(world.user("R"), {"kind": "copy", "citation": {"title": "書名"}})
+    assert "ORDER" not in commands_for(world.user("R"), draft)
+    with pytest.raises(CommandNotAllowed, match="ORDER in status PREPARING needs at least one lender candidate"):
+        world.run("R", draft, "ORDER")
+    with pytest.raises(ValidationError) as refused:
+        create_record(world.user("R"), {"kind": "copy", "citation": {"title": "書名"}}, order_now=True)
+    assert "candidates" in refused.value.fields
+    world.run("R", draft, "SAVE", candidates=[{"library": "L2"}])
+    assert world.run("R", draft, "ORDER").status == "UNPROCESSED"
+
+
+def test_a_draft_may_drop_all_its_candidates(world):
+    record = reach(world, "PREPARING")
+    world.run("R", record, "SAVE", candidates=[])
+    assert reload(record).candidates == []
+    ordered = reach(world, "INQUIRY")
+    with pytest.raises(ValidationError):
+        world.run("R", ordered, "SAVE", candidates=[])
+
+
 def test_order_needs_a_title_or_a_citation(world):
-    record = reach(world, "PREPARING", citation={"volume": "62(3)"})
+    record = reach(world, "PREPARING")
+    world.run("R", record, "SAVE", fields={"title": "", "volume": "62(3)"})
     with pytest.raises(ValidationError) as refused:
         world.run("R", record, "ORDER")
     assert "title" in refused.value.fields

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from portal.workflow.errors import ValidationError
-from portal.workflow.fees import MAX_GROUPS, compute_fees
+from portal.workflow.fees import MAX_GROUPS, NOT_A_NUMBER, compute_fees, parse_number
 from workflow_helpers import FEES, command_count, reach, reload
 
 
@@ -40,6 +40,48 @@ def test_decimal_exactness_with_cents():
 def test_amounts_with_commas_and_numbers():
     fees = compute_fees([group("A4", "2", "1,200")], base_fee=0, postage=140)
     assert fees.total == Decimal(2540)
+
+
+# -- the one parser of fee inputs ---------------------------------------------
+
+@pytest.mark.parametrize("typed, value", [
+    ("1000", "1000"), ("1,000", "1000"), ("12,345.50", "12345.50"), ("1,234,567", "1234567"),
+    ("0", "0"), ("0.5", "0.5"), (" 30 ", "30"), ("", "0"), (None, "0"),
+    ("１，０００", "1000"), ("１２．５", "12.5"), ("３０", "30"), ("－５", "-5"),
+    (30, "30"), (Decimal("12.50"), "12.50"), (0.1, "0.1"), (1000.0, "1000.0"),
+])
+def test_numbers_as_people_write_them_are_read(typed, value):
+    assert parse_number(typed) == Decimal(value)
+
+
+@pytest.mark.parametrize("typed", [
+    "1e3", "1E3", "1,00", "1,2,3", "1_000", "12,34.5", ",100", "100,", "1,0000", "1.000,50", "1 000",
+    "+5", ".5", "5.", "0x10", "NaN", "Infinity", "一〇〇", "٣٠", "1,000.5.0", "--1", "1e+20", float("inf"),
+    1e20, True, [], {},
+])
+def test_malformed_numbers_are_refused(typed):
+    assert parse_number(typed) is None
+
+
+@pytest.mark.parametrize("field, typed", [
+    ("unit_price", "1e3"), ("unit_price", "1,00"), ("quantity", "1,2,3"), ("quantity", "1_000"),
+])
+def test_a_malformed_group_input_is_refused_naming_its_field(field, typed):
+    fields = refused_fields([dict(group("A4", 1, "30"), **{field: typed})])
+    assert list(fields) == [f"groups.0.{field}"]
+
+
+@pytest.mark.parametrize("name", ["base_fee", "postage"])
+@pytest.mark.parametrize("typed", ["1e3", "1,00", "1,2,3", "1_000"])
+def test_a_malformed_amount_is_refused_naming_its_field(name, typed):
+    fields = refused_fields([], **{name: typed})
+    assert fields == {name: NOT_A_NUMBER}
+
+
+def test_thousands_separators_in_every_field():
+    fees = compute_fees([group("A4", "1,000", "1,200")], base_fee="１，０００", postage="12,345")
+    assert fees.groups[0].charge == Decimal(1_200_000)
+    assert fees.total == Decimal(1_200_000 + 1_000 + 12_345)
 
 
 def test_a_charge_given_by_the_caller_is_ignored():
@@ -113,12 +155,14 @@ BAD_FEES = [
     {"groups": [group(f"i{i}", 1, "1") for i in range(11)]},
     {"groups": [group("A4"), group("")]},
     {"base_fee": "abc"},
+    {"groups": [{"item": "A4", "quantity": 1, "unit_price": "1e3"}]},
+    {"postage": "1,00"},
     "not an object",
 ]
 
 
 @pytest.mark.parametrize("fees", BAD_FEES, ids=["negative", "eleven groups", "missing item", "not a number",
-                                                "not an object"])
+                                                "exponent", "misplaced comma", "not an object"])
 def test_invalid_fees_change_nothing(world, fees):
     record = reach(world, "PROCESSING", kind="loan")
     world.run("L1", record, "SAVE", fees={"groups": [group("A4", 2, "30")], "postage": "140"})
