@@ -1,10 +1,14 @@
 """Database models. Import from here: ``from portal.models import Record``."""
+from .block import (Block, BlockDefinition, BlockDescription, BlockJobReport, BlockPolicy, ClosedDate,
+                    DemeritPointRule, DemeritPoints, LibraryCalendarSettings)
 from .library import CommentTemplate, FeeDefault, Library
 from .patron import Patron, PatronConsent
 from .record import Candidate, FeeGroupRow, HistoryEntry, LocalNote, Record
 from .user import ApiToken, User
 
 __all__ = [
+    "Block", "BlockDefinition", "BlockDescription", "BlockJobReport", "BlockPolicy", "ClosedDate",
+    "DemeritPointRule", "DemeritPoints", "LibraryCalendarSettings",
     "ApiToken", "Candidate", "CommentTemplate", "FeeDefault", "FeeGroupRow",
     "HistoryEntry", "Library", "LocalNote", "Patron", "PatronConsent", "Record", "User",
 ]

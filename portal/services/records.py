@@ -12,12 +12,12 @@ from ..models.record import CITATION_FIELDS, CLIENT_FIELDS, LENDER_EDITABLE, REQ
 from ..workflow.errors import CommandNotAllowed, Conflict, DomainError, ValidationError
 from ..workflow.fees import compute_fees
 from ..workflow.machine import CommandContext, Side, allowed_commands, fire
-from . import portal_today, unit_of_work
+from . import blocks, portal_today, unit_of_work
 from .access import load_record, side_of
 from .patrons import client_type_for, patron_for_request
 
 MAX_CANDIDATES = 5
-DATE_KEYS = ("ordered", "accepted", "sent", "received", "due", "sent_back", "return_received")
+DATE_KEYS = ("ordered", "accepted", "sent", "received", "due", "sent_back", "return_received", "patron_returned")
 CANDIDATE_FIELDS = ("location", "volume", "call_number", "registration_number")
 MAX_TEXT = 2000
 
@@ -232,8 +232,12 @@ def perform_command(actor: User, ill_id, command: str, data: dict | None = None)
             ctx.fields = _save_fields(record, actor, side, data)
         elif command == "SEND" and data.get("fields"):
             ctx.fields = _send_fields(data)
+        overrides = blocks.check_command(actor, record, ctx, data)  # may refuse: Blocked
+        from_status = record.status
         with db.session.no_autoflush:  # one UPDATE per command: the version moves by exactly one
             fire(record, ctx)
+            blocks.write_overrides(actor, record, ctx, overrides)
+        blocks.after_command(actor, record, ctx, from_status)
         if data.get("local_note") is not None:
             record.set_local_note(actor.library_id, str(data["local_note"])[:MAX_TEXT])
     return record
