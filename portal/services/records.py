@@ -154,7 +154,10 @@ def create_record(actor: User, data: dict, order_now: bool = False) -> Record:
         db.session.flush()
         record.add_history(_context(actor, "CREATE", Side.REQUESTER, data), "PREPARING", None)
         if order_now:
-            fire(record, _context(actor, "ORDER", Side.REQUESTER, data))
+            ctx = _context(actor, "ORDER", Side.REQUESTER, data)
+            overrides = blocks.check_command(actor, record, ctx, data)  # may refuse: Blocked
+            fire(record, ctx)
+            blocks.write_overrides(actor, record, ctx, overrides)
     return record
 
 

@@ -47,11 +47,11 @@ def loan_on_loan(world, requester="R", lender="L1", due_days_ago=10, patron=None
     sent = today() - timedelta(days=max(due_days_ago, 0) + 20)
     due = today() - timedelta(days=due_days_ago)
     record = world.run(lender, record, "SEND", fees=FEES, dates={"sent": sent.isoformat(), "due": due.isoformat()})
-    if patron is not None:
-        record.patron_id = patron.id
-        db.session.commit()
     record = world.run(requester, record, "RECEIVE")
     record = world.run(requester, record, "BORROW")
+    if patron is not None:  # after BORROW: a suspended patron may still have loans out
+        record.patron_id = patron.id
+        db.session.commit()
     return record
 
 
