@@ -148,7 +148,9 @@ class BlockView:
 
     @property
     def actions(self) -> list[str]:
-        return sorted(rules.BLOCKED_ACTIONS.get(self.definition.blocked_action, ()))
+        """What it stops: at the lender for FROM_TARGET (the lender's definition), else here."""
+        definition = self.block.definition if self.view == "from_target" else self.definition
+        return sorted(rules.BLOCKED_ACTIONS.get(definition.blocked_action, ()))
 
     def description(self, language: str) -> str:
         return self.definition.description.text(language)
