@@ -6,6 +6,8 @@ OpenAPI schemas); the paths are described with ``openapi.add_path``.
 """
 from __future__ import annotations
 
+from typing import ClassVar
+
 from flask import g, jsonify
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -25,6 +27,7 @@ class BlockQuery(BaseModel):
     """GET /blocks: one patron, one library (as the caller sees it; its own code: FROM_TARGET), or all."""
 
     model_config = {"extra": "forbid"}
+    flat: ClassVar[bool] = False
     patron: str | None = Field(None, max_length=64)
     library: str | None = Field(None, max_length=20)
     active: QueryFlag | None = None

@@ -7,7 +7,7 @@ errors into the portal's ValidationError with dotted field names.
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
 from pydantic import ValidationError as PydanticValidationError
@@ -20,6 +20,7 @@ Days = Field(ge=1, le=3660)
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    flat: ClassVar[bool] = False  # error names follow the JSON paths (portal.api.validation)
 
 
 class DemeritRowIn(Strict):
