@@ -60,6 +60,8 @@ SEED_DEFINITIONS = {
 SYSTEM_CODES = ("CONSORTIA", "OVERDUE", "DEMERIT", "FROM_TARGET")  # the system uses them: never deleted
 #: commands whose check needs the block rows; every other command costs nothing here
 FORWARDING = ("ORDER", "FORWARD", "PARDON")
+#: the history note of an override (the web shows it translated: labels.SYSTEM_NOTES)
+OVERRIDE_NOTE = "Block overridden (ブロックを解除して実行)"
 WATCHED = frozenset(FORWARDING) | rules.BLOCKABLE_COMMANDS
 
 
@@ -491,8 +493,7 @@ def check_command(actor: User, record: Record, ctx: CommandContext, data: dict) 
             if not (may and reason):
                 raise _blocked_error(command, patron_views[0], overridable=may)
             for view in patron_views:
-                notes.append(f"Block overridden (ブロックを解除して実行) by {actor.username}: {view.code} "
-                             f"#{view.block.id} — {reason}")
+                notes.append(f"{OVERRIDE_NOTE} by {actor.username}: {view.code} #{view.block.id} — {reason}")
     return notes
 
 

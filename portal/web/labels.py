@@ -116,6 +116,10 @@ SYSTEM_NOTES = {  # the texts of workflow.machine.SKIPPED_NOTE and ALL_DECLINED_
     "Service suspended; forwarded by the system (サービス停止中につきシステムが転送しました)":
         _l("Service suspended; forwarded by the system"),
     "Declined by all designated lenders (指定した全ての受付館で謝絶されました)": _l("Declined by all designated lenders"),
+    # services.blocks: machine.BLOCKED_NOTE and the note an override writes
+    "Blocked by this lender; forwarded by the system (受付館によるブロック中につきシステムが転送しました)":
+        _l("Blocked by this lender; forwarded by the system"),
+    "Block overridden (ブロックを解除して実行)": _l("Block overridden"),
 }
 
 

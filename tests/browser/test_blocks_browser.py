@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from browser_helpers import expect_status, log_in, open_command, open_record
+from test_accessibility import axe_script  # noqa: F401  (the fixture)
 from playwright.sync_api import expect
 
 from portal.extensions import db
@@ -39,3 +40,42 @@ def test_blocked_order_override_with_a_reason(world, live_server, new_page):
     history = page.locator("li.system", has_text="Block overridden")
     expect(history).to_contain_text("user_r")
     expect(history).to_contain_text("学位論文の締切のため (thesis deadline)")
+
+
+def test_block_pages_pass_axe_and_fit_a_phone(world, live_server, browser, new_page, axe_script):
+    from test_accessibility import PHONE, axe_problems, sideways_scroll
+
+    patron = create_patron(world.user("R"), {"number": "P001", "name": "山田 花子"})
+    create_block(world.user("R"), {"patron": patron.number, "definition": "SUSPENDED", "note": "罰金"})
+    create_block(world.user("R"), {"library": "L1", "definition": "LATE_RETURNS", "note": "3 late"})
+    from portal.services.blocks import run_daily_step
+    from datetime import date
+    run_daily_step(date.today())
+    paths = ["/blocks", "/blocks?all=1", "/blocks/new", "/blocks/report", "/partners/L1", "/partners/R",
+             "/patrons/P001/blocks", "/settings/blocks"]
+    page = new_page()
+    log_in(page, live_server, "user_r")
+    problems = {}
+    for path in paths:
+        page.goto(live_server + path)
+        problems[path] = axe_problems(page, axe_script)
+    assert {p: found for p, found in problems.items() if found} == {}
+    context = browser.new_context(viewport=PHONE, locale="ja-JP", is_mobile=True, has_touch=True)
+    try:
+        phone = context.new_page()
+        log_in_ja(phone, live_server)
+        wide = {}
+        for path in paths:
+            phone.goto(live_server + path)
+            wide[path] = sideways_scroll(phone)
+        assert {p: w for p, w in wide.items() if w > 0} == {}
+    finally:
+        context.close()
+
+
+def log_in_ja(page, base):
+    page.goto(base + "/login")
+    page.locator("#username").fill("user_r")
+    page.locator("#password").fill("secret-pass-1")
+    page.locator("form button[type=submit]").last.click()
+    expect(page).to_have_url(base + "/")
