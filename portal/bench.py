@@ -241,7 +241,8 @@ def measure_block_check(actors: dict, count: int) -> dict:
     check_times.clear()
     with_check = orders(timed_check)
     without = orders(lambda *args, **kwargs: [])
-    return {"block_check": statistics.median(check_times), "order_with": statistics.median(with_check),
+    return {"block_check": statistics.median(check_times),
+            "order_with": statistics.median(with_check),
             "order_without": statistics.median(without)}
 
 

@@ -144,3 +144,4 @@ def register_cli(app: Flask) -> None:
         app.cli.add_command(command)
     from .cli_patrons import patrons; app.cli.add_command(patrons)  # noqa: E702
     from .bench import bench; app.cli.add_command(bench)  # noqa: E702  shipping desk benchmark (portal/bench.py)
+    from .cli_daily import daily; app.cli.add_command(daily)  # noqa: E702  the daily job (services.daily)

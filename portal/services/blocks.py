@@ -635,7 +635,24 @@ def apply_demerit_block(library_id: int, patron_id, partner_id, today: date,
 
 # -- the daily job ------------------------------------------------------------------------------
 
-def daily_step(today: date) -> list[str]:
+@dataclass
+class DailyBlocks:
+    """What the daily step did: one line per block ended or applied."""
+
+    lines: list[str]
+
+    def summary(self) -> str:
+        ended = sum(1 for line in self.lines if line.endswith("expired"))
+        return f"{ended} block(s) ended, {len(self.lines) - ended} DEMERIT block(s) applied"
+
+
+def daily_step(today: date) -> DailyBlocks:
+    """The daily job's block step (services.daily runs it), one transaction; safe to run twice."""
+    with unit_of_work():
+        return DailyBlocks(daily_changes(today))
+
+
+def daily_changes(today: date) -> list[str]:
     """Report what expired, continue or apply DEMERIT blocks; safe to run twice for a date.
 
     Expired blocks need no change (activity is computed from the dates); the
@@ -672,11 +689,6 @@ def daily_step(today: date) -> list[str]:
 def _report_applied(block: Block, today: date, detail: str) -> None:
     db.session.add(BlockJobReport(library_id=block.library_id, run_date=today, block_id=block.id,
                                   action="applied", detail=detail))
-
-
-def run_daily_step(today: date) -> list[str]:
-    with unit_of_work():
-        return daily_step(today)
 
 
 def job_report(library_id: int, limit: int = 200) -> list[BlockJobReport]:

@@ -137,23 +137,28 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, _calendar.monthrange(year, month)[1]))
 
 
+MAX_BLOCK_DAYS = 3660  # one block never lasts longer than ten years, whatever the policy multiplies
+
+
 def extend(policy: OverduePolicy, base: date, due: date, returned: date,
            calendar: LibraryCalendar = ALWAYS_OPEN) -> date:
-    """base plus the block time the policy gives for one late return."""
+    """base plus the block time the policy gives for one late return (at most MAX_BLOCK_DAYS)."""
     unit, value = policy.unit, policy.value
     if unit == "all_days":
-        return base + timedelta(days=value)
-    if unit == "days_per_overdue_day":
-        return base + timedelta(days=value * overdue_days(due, returned))
-    if unit == "weeks":
-        return base + timedelta(weeks=value)
-    if unit == "months":
-        return add_months(base, value)
-    if unit == "open_days":
-        return calendar.after_open_days(base, value)
-    if unit == "open_days_per_open_overdue_day":
-        return calendar.after_open_days(base, value * calendar.open_days_after(due, returned))
-    raise ValueError(f"unknown overdue unit {unit!r}")
+        days = value
+    elif unit == "days_per_overdue_day":
+        days = value * overdue_days(due, returned)
+    elif unit == "weeks":
+        days = 7 * value
+    elif unit == "months":
+        return min(add_months(base, min(value, 120)), base + timedelta(days=MAX_BLOCK_DAYS))
+    elif unit in ("open_days", "open_days_per_open_overdue_day"):
+        count = value if unit == "open_days" else \
+            value * calendar.open_days_after(due, min(returned, due + timedelta(days=MAX_BLOCK_DAYS)))
+        return min(calendar.after_open_days(base, min(count, MAX_BLOCK_DAYS)), base + timedelta(days=MAX_BLOCK_DAYS))
+    else:
+        raise ValueError(f"unknown overdue unit {unit!r}")
+    return base + timedelta(days=min(days, MAX_BLOCK_DAYS))
 
 
 def overdue_block_expiry(policy: OverduePolicy, today: date, due: date | None, returned: date | None,

@@ -237,10 +237,10 @@ def test_past_the_threshold_a_demerit_block_spends_the_points(world, patron):
     assert len(rows(origin="demerit")) == 1
     # ... the daily job at its end applies the next one (and says so), once
     end = suspension.expires
-    assert any("expired" in line for line in blocks.run_daily_step(end))
+    assert any("expired" in line for line in blocks.daily_step(end).lines)
     following = [b for b in rows(origin="demerit") if b.id != suspension.id]
     assert len(following) == 1 and following[0].starts == end and following[0].expires == end + timedelta(days=10)
-    assert blocks.run_daily_step(end) == []  # safe to run twice
+    assert blocks.daily_step(end).lines == []  # safe to run twice
     reports = db.session.scalars(select(BlockJobReport).order_by(BlockJobReport.id))
     assert [(r.block_id, r.action) for r in reports] == [(suspension.id, "expired"), (following[0].id, "applied")]
 
@@ -250,8 +250,24 @@ def test_the_daily_job_lets_a_suspension_end_below_the_threshold(world, patron):
     for _ in range(3):
         late_return(world, patron)
     [suspension] = rows(origin="demerit")
-    blocks.run_daily_step(suspension.expires)
+    blocks.daily_step(suspension.expires).lines
     assert len(rows(origin="demerit")) == 1
     assert not blocks.is_blocked(world.libraries["R"].id, patron_id=patron.id, today=suspension.expires)
     assert [r.action for r in blocks.job_report(world.libraries["R"].id)] == ["expired"]
     assert blocks.job_report(world.libraries["L1"].id) == []
+
+
+def test_the_daily_command_runs_the_block_step_and_is_safe_twice(world, patron, runner):
+    demerits(world, threshold=2, suspension_days=10)
+    for _ in range(3):
+        late_return(world, patron)
+    [suspension] = rows(origin="demerit")
+    day = suspension.expires.isoformat()
+    first = runner.invoke(args=["daily", "--date", day])
+    assert first.exit_code == 0, first.output
+    assert f"{day} blocks: ok: 1 block(s) ended, 0 DEMERIT block(s) applied" in first.output
+    second = runner.invoke(args=["daily", "--date", day])
+    assert "0 block(s) ended, 0 DEMERIT block(s) applied" in second.output
+    assert len(db.session.scalars(select(BlockJobReport)).all()) == 1
+    bad = runner.invoke(args=["daily", "--date", "tomorrow"])
+    assert bad.exit_code != 0 and "--date must be a date" in bad.output

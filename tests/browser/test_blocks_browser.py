@@ -48,9 +48,9 @@ def test_block_pages_pass_axe_and_fit_a_phone(world, live_server, browser, new_p
     patron = create_patron(world.user("R"), {"number": "P001", "name": "山田 花子"})
     create_block(world.user("R"), {"patron": patron.number, "definition": "SUSPENDED", "note": "罰金"})
     create_block(world.user("R"), {"library": "L1", "definition": "LATE_RETURNS", "note": "3 late"})
-    from portal.services.blocks import run_daily_step
+    from portal.services.blocks import daily_step
     from datetime import date
-    run_daily_step(date.today())
+    daily_step(date.today())
     paths = ["/blocks", "/blocks?all=1", "/blocks/new", "/blocks/report", "/partners/L1", "/partners/R",
              "/patrons/P001/blocks", "/settings/blocks"]
     page = new_page()

@@ -271,3 +271,12 @@ def test_open_overdue_days_count_only_open_days():
     assert overdue_days(due, returned) == 8
     assert CAL.open_days_after(due, returned) == 4  # 2, 7, 8, 9 May
     assert CAL.open_days_after(due, due + timedelta(days=2)) == 1
+
+
+@pytest.mark.parametrize("unit", ["all_days", "days_per_overdue_day", "weeks", "months", "open_days",
+                                  "open_days_per_open_overdue_day"])
+def test_no_block_lasts_longer_than_ten_years(unit):
+    from portal.workflow.blockrules import MAX_BLOCK_DAYS
+    result = overdue_block_expiry(policy(unit, 3660), D("2026-01-29"), D("2020-01-01"), D("2026-01-29"),
+                                  calendar=CAL)
+    assert D("2026-01-29") < result <= D("2026-01-29") + timedelta(days=MAX_BLOCK_DAYS)
