@@ -234,3 +234,16 @@ def test_marks_on_the_record_page_and_candidates_shown_unavailable(world, desk):
     options = form.split('value="L2"')[1].split("</option>")[0]
     assert "利用不可: 自館からの依頼をブロック中 (利用停止中)" in options
     assert "利用不可" not in form.split('value="L3"')[1].split("</option>")[0]
+
+
+def test_patron_list_marks_blocked_patrons_and_the_patron_page_links_its_blocks(world, desk):
+    create_patron(world.user("R"), {"number": "P001", "name": "山田 花子"})
+    create_patron(world.user("R"), {"number": "P002", "name": "佐藤 一郎"})
+    block(world, "R", patron="P001")
+    desk.as_user("R")
+    listing = desk.get("/patrons").get_data(as_text=True)
+    row_1 = listing.split("山田 花子")[1].split("</td>")[0]
+    row_2 = listing.split("佐藤 一郎")[1].split("</td>")[0]
+    assert "block-mark" in row_1 and "block-mark" not in row_2
+    page = desk.get("/patrons/P001").get_data(as_text=True)
+    assert "/patrons/P001/blocks" in page and "block-mark" in page
