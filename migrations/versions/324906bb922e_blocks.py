@@ -1,7 +1,7 @@
 """blocks: descriptions, definitions, blocks, policy, calendar, demerits, job report; patron return date
 
 Revision ID: 324906bb922e
-Revises: a9f1d33cfe81
+Revises: b7d2e41c9a10
 Create Date: 2026-12-01 10:04:45.430746
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '324906bb922e'
-down_revision = 'a9f1d33cfe81'
+down_revision = 'b7d2e41c9a10'
 branch_labels = None
 depends_on = None
 
