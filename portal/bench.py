@@ -33,7 +33,7 @@ from pathlib import Path
 import click
 from sqlalchemy import func, insert, inspect, select
 
-GOALS = {"bulk_send": 1.0, "scan": 0.030, "batch": 1.5, "one": 0.15}
+GOALS = {"bulk_send": 1.0, "scan": 0.030, "batch": 1.5, "one": 0.15, "block_check": 0.001}
 FILLER_STATUSES = ["UNPROCESSED", "PROCESSING", "SHIPPED", "ARRIVED", "CONFIRMED", "ON_LOAN", "RETURNED",
                    "RETURN_CONFIRMED", "CANCELLED", "INQUIRY", "CLAIM_PENDING", "RENEWAL_REQUESTED"]
 TITLES = ["日本図書館情報学会誌", "情報管理", "図書館雑誌", "大学図書館研究", "カレントアウェアネス",
@@ -83,6 +83,7 @@ def run(url: str, filler: int, batch: int, scans: int) -> None:
     # has its own, as in production (no user cached in `g` between requests).
     results = {"scan": measure_scans(app, lender_id, ids, scans)}
     with app.app_context():
+        results.update(measure_block_check(actors_again(), scans))
         results.update(measure(app, ids))
     print_table(results, batch, scans)
     from .bench_notices import run_notice_bench  # notices: queuing overhead, 10,000 e-mails, the daily job
@@ -161,6 +162,92 @@ def processing_records(actors: dict, count: int) -> list[str]:
         perform_command(actors["lender"], record.ill_id, "RECEIVE")
         ids.append(record.ill_id)
     return ids
+
+
+def actors_again() -> dict:
+    from .extensions import db
+    from .models import Library, User
+
+    users = {u.username: u for u in db.session.scalars(select(User).where(User.username.like("bench_%")))}
+    return {"lender": users["bench_lender"], "requester": users["bench_requester"],
+            "libraries": list(db.session.scalars(select(Library).order_by(Library.id)))}
+
+
+def fill_blocks(actors: dict, count: int = 2_000) -> None:
+    """Block rows of every kind around the requester, none of them stopping its ORDER to the lender:
+    other libraries' blocks on it, expired and lifted blocks by the lender, patron blocks."""
+    from .extensions import db
+    from .models import Block, Patron
+    from .models.types import utcnow
+    from .services import blocks
+
+    libraries = actors["libraries"]
+    requester, lender = actors["requester"].library, actors["lender"].library
+    for library in libraries:
+        blocks.ensure_setup(library.id)
+    patrons = [Patron(library_id=library.id, number=f"B{library.id}-{n}", name=f"利用者 {n}")
+               for library in libraries for n in range(20)]
+    db.session.add_all(patrons)
+    db.session.flush()
+    suspended = {lib.id: blocks.definition_for(lib.id, "SUSPENDED").id for lib in libraries}
+    today = date.today()
+    rows = []
+    for n in range(count):
+        library = libraries[n % len(libraries)]
+        if n % 4 == 0 and library.id not in (requester.id, lender.id):
+            rows.append(dict(library_id=library.id, partner_id=requester.id))  # others' own blocks on it
+        elif n % 4 == 1:
+            rows.append(dict(library_id=lender.id, partner_id=requester.id,  # expired or lifted
+                             expires=today - timedelta(days=1 + n % 30) if n % 8 == 1 else None,
+                             lifted_at=utcnow() if n % 8 == 5 else None))
+            if rows[-1]["expires"] is None and rows[-1]["lifted_at"] is None:
+                rows[-1]["lifted_at"] = utcnow()
+        else:
+            rows.append(dict(library_id=library.id, patron_id=patrons[n % len(patrons)].id))
+    for row in rows:
+        db.session.add(Block(definition_id=suspended[row["library_id"]], origin="manual", note="bench",
+                             starts=today - timedelta(days=60), **row))
+    db.session.commit()
+
+
+def measure_block_check(actors: dict, count: int) -> dict:
+    """ORDER with the block check (its own time measured inside the real command) and without it."""
+    from .services import records as record_service
+    from .services.records import create_record, perform_command
+
+    fill_blocks(actors)
+    requester, lender_code = actors["requester"], actors["lender"].library.code
+    real_check = record_service.blocks.check_command
+    check_times: list[float] = []
+
+    def timed_check(*args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return real_check(*args, **kwargs)
+        finally:
+            check_times.append(time.perf_counter() - started)
+
+    def orders(check) -> list[float]:
+        ids = [create_record(requester, {"kind": "copy", "citation": {"title": "ベンチ"},
+                                         "candidates": [{"library": lender_code}]}).ill_id for _ in range(count)]
+        record_service.blocks.check_command = check
+        times = []
+        try:
+            for ill_id in ids:
+                with timed() as t:
+                    perform_command(requester, ill_id, "ORDER")
+                times.append(t.seconds)
+        finally:
+            record_service.blocks.check_command = real_check
+        return times
+
+    orders(timed_check)  # warm-up
+    check_times.clear()
+    with_check = orders(timed_check)
+    without = orders(lambda *args, **kwargs: [])
+    return {"block_check": statistics.median(check_times),
+            "order_with": statistics.median(with_check),
+            "order_without": statistics.median(without)}
 
 
 # -- measuring -----------------------------------------------------------------------------
@@ -334,6 +421,8 @@ def print_table(r: dict, batch: int, scans: int) -> None:
          verdict(r["batch"], GOALS["batch"])),
         ("one shipping slip (median of 5)", f"< {seconds(GOALS['one'])}", seconds(r["one"]), "",
          seconds(r["naive_one"]), f"{r['naive_one'] / r['one']:.1f}×", verdict(r["one"], GOALS["one"])),
+        (f"block check in ORDER, median of {scans}", f"< {seconds(GOALS['block_check'])}",
+         f"{r['block_check'] * 1000:.2f} ms", "", "", "", verdict(r["block_check"], GOALS["block_check"])),
     ]
     header = ("measure", "goal", "portal", "(CPU)", "naive", "naive ÷ portal", "")
     widths = [max(len(str(row[i])) for row in rows + [header]) for i in range(len(header))]
@@ -345,6 +434,8 @@ def print_table(r: dict, batch: int, scans: int) -> None:
                f" (SLIP_PROCESSES; CPU above is this process's share); in this process alone it takes"
                f" {seconds(r['batch_alone'])}.")
     click.echo(f"WeasyPrint's floor here: {batch} pages of one short line each take {seconds(r['floor'])}.")
+    click.echo(f"ORDER with the block check (2,000 block rows around the requester): median "
+               f"{r['order_with'] * 1000:.2f} ms; without it: {r['order_without'] * 1000:.2f} ms.")
     click.echo(f"First slip in a fresh process (CSS parse, font load): {seconds(r['first'])}. "
                f"PDF sizes: {r['batch_bytes'] / 1024:.0f} KiB for {batch} slips in one file, naive "
                f"{r['naive_bytes'] / 1024:.0f} KiB in {batch} files (merging not counted). "

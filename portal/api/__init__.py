@@ -34,3 +34,4 @@ def token_required(view):
 from . import routes  # noqa: E402,F401
 from . import patrons  # noqa: E402,F401
 from . import notices  # noqa: E402,F401  (notices: list, manual, cancel, receipts)
+from . import blocks  # noqa: E402,F401  (the block endpoints)

@@ -22,7 +22,8 @@ RECORD = {"$ref": REF.format(model="Record")}
 ERROR_TEXTS = {
     401: "unauthorized: no or bad token", 403: "forbidden: not visible to the caller's library",
     404: "not_found: no such record or command",
-    409: "command_not_allowed (status, side, kind or network) or conflict (stale version)",
+    409: "command_not_allowed (status, side, kind or network), conflict (stale version) or blocked (a block "
+         "stops it: `block` says which)",
     413: "too_large: too many rows or too big a body",
     422: "invalid: bad input; `fields` says which",
 }

@@ -8,7 +8,7 @@ from flask import Response, g, jsonify
 from ..services.access import load_record, load_record_for_command
 from ..services.records import bulk_command, commands_for, create_record, perform_command
 from ..services.search import SearchFilters, search_records
-from ..workflow.errors import DomainError, NotFound
+from ..workflow.errors import Blocked, DomainError, NotFound, ValidationError
 from ..workflow.machine import COMMANDS
 from ..workflow.numbers import clamp_page
 from . import bp, error_response, token_required
@@ -18,11 +18,16 @@ from .serializers import record_to_dict
 from .validation import body, query
 
 PER_PAGE = 50
-HTTP_STATUS = {"not_found": 404, "forbidden": 403, "command_not_allowed": 409, "conflict": 409, "invalid": 422}
+HTTP_STATUS = {"not_found": 404, "forbidden": 403, "command_not_allowed": 409, "conflict": 409, "invalid": 422,
+               "blocked": 409}
 
 
 @bp.errorhandler(DomainError)
 def domain_error(error: DomainError):
+    if isinstance(error, Blocked):  # 409 {"error": "blocked", "message", "block"}
+        body = {"error": error.code, "message": error.message, "overridable": error.overridable,
+                "block": error.view.as_dict(g.api_user.language or "en") if error.view else None}
+        return jsonify(body), 409
     return error_response(HTTP_STATUS.get(error.code, 400), error.code, error.message,
                           getattr(error, "fields", None))
 

@@ -96,6 +96,8 @@ class Dates(ApiModel):
     due: Date | None = None
     sent_back: Date | None = None
     return_received: Date | None = None
+    patron_returned: Date | None = Field(None, description="SENDBACK: the day the patron returned the loan "
+                                                           "(default: sent_back); overdue blocks count to it")
 
 
 class FeeGroupInput(ApiModel):
@@ -142,6 +144,12 @@ class SaveFields(ApiModel):
     lender_address: column_text("lender_address") | None = None
 
 
+class OverrideInput(ApiModel):
+    """Go ahead despite a block the caller's role may override (the reason goes into the history)."""
+
+    reason: Text(2000, min_length=1)
+
+
 class CommandInput(ApiModel):
     """POST /records/{ill_id}/commands/{command}: what the command needs (all optional)."""
 
@@ -154,6 +162,8 @@ class CommandInput(ApiModel):
     candidates: list[CandidateInput] | None = Field(
         None, max_length=MAX_CANDIDATES, description="SAVE (requester): the lender candidates not yet tried")
     local_note: Text(MAX_TEXT) | None = Field(None, description="the caller's private local note")
+    override: OverrideInput | None = Field(None, description="ORDER, BORROW, RENEW refused by a block: go ahead "
+                                                             "when the block's definition lets your role override")
 
 
 class BulkRow(CommandInput):
@@ -204,9 +214,11 @@ class Answer(BaseModel):
 @register
 class Error(Answer):
     error: Literal["unauthorized", "forbidden", "not_found", "method_not_allowed", "command_not_allowed",
-                   "conflict", "invalid", "too_large", "unavailable", "server_error"]
+                   "conflict", "invalid", "too_large", "unavailable", "server_error", "blocked"]
     message: str
     fields: dict[str, str] | None = Field(None, description="invalid: a message per field, named by its path")
+    block: dict | None = Field(None, description="blocked: the block that refused the command (a Block)")
+    overridable: bool | None = Field(None, description="blocked: your role may go ahead with an override reason")
 
 
 @register

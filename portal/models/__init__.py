@@ -1,5 +1,7 @@
 """Database models. Import from here: ``from portal.models import Record``."""
 from .login_failure import LoginFailure
+from .block import (Block, BlockDefinition, BlockDescription, BlockJobReport, BlockPolicy, ClosedDate,
+                    DemeritPointRule, DemeritPoints, LibraryCalendarSettings)
 from .library import CommentTemplate, FeeDefault, Library
 from .patron import Patron, PatronConsent
 from .record import Candidate, FeeGroupRow, HistoryEntry, LocalNote, Record
@@ -8,6 +10,8 @@ from .user import ApiToken, User
 from .notice import Notice, NoticeEvent, NoticeLink, NoticeSetting, NoticeTemplate, WorkerHeartbeat
 
 __all__ = [
+    "Block", "BlockDefinition", "BlockDescription", "BlockJobReport", "BlockPolicy", "ClosedDate",
+    "DemeritPointRule", "DemeritPoints", "LibraryCalendarSettings",
     "ApiToken", "Candidate", "CommentTemplate", "FeeDefault", "FeeGroupRow",
     "HistoryEntry", "Library", "LoginFailure", "LocalNote", "Patron", "PatronConsent", "Record", "SlipBatch",
     "User",

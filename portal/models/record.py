@@ -27,7 +27,7 @@ REQUESTER_EDITABLE = CITATION_FIELDS + CLIENT_FIELDS + TERMS_FIELDS + (
     "requester_number", "requester_staff", "requester_address")
 LENDER_EDITABLE = ("lender_number", "lender_staff", "lender_address", "use_restriction")
 DATE_FIELDS = ("ordered_on", "accepted_on", "sent_on", "received_on", "due_on", "sent_back_on",
-               "return_received_on")
+               "return_received_on", "patron_returned_on")
 MONEY_FIELDS = ("base_fee", "postage", "total")
 # What a command may change and CALLBACK must be able to restore.
 UNDO_FIELDS = ("lender_id", "lender_address", "lender_staff", "use_restriction", "claim_handling", "renewal_handling",
@@ -101,6 +101,8 @@ class Record(db.Model):
     due_on: Mapped[date | None] = mapped_column(Date)  # DDATE
     sent_back_on: Mapped[date | None] = mapped_column(Date)  # BDATE
     return_received_on: Mapped[date | None] = mapped_column(Date)  # KDATE
+    # the day the patron returned the loan to the requesting library (by default BDATE): overdue blocks
+    patron_returned_on: Mapped[date | None] = mapped_column(Date)
     # flags
     claim_handling: Mapped[bool] = mapped_column(Boolean, default=False)  # CLAIMFLG
     renewal_handling: Mapped[bool] = mapped_column(Boolean, default=False)

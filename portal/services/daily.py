@@ -1,8 +1,8 @@
 """The daily job (`flask --app portal daily [--date]`): a list of steps, each
 idempotent per date, so the job is safe to run twice or on several machines.
 
-Steps: the time-based notices (services.notices.daily_step); the blocks step
-joins this list when it lands (``blocks.daily_step(today)``).
+Steps: the time-based notices (services.notices.daily_step) and the blocks step
+(``blocks.daily_step(today)``: blocks that ended, DEMERIT blocks).
 """
 from __future__ import annotations
 
@@ -24,9 +24,10 @@ class StepResult:
 
 
 def steps() -> list[tuple[str, Callable[[date], object]]]:
+    from .blocks import daily_step as blocks_step
     from .notices import daily_step as notices_step
 
-    return [("notices", notices_step)]
+    return [("blocks", blocks_step), ("notices", notices_step)]
 
 
 def run_daily(today: date) -> list[StepResult]:

@@ -150,6 +150,7 @@ def load_demo() -> list[tuple[str, str, str, str]]:
                 _walk(record, path)
                 _spread_over_time(record, count)
     _special_cases()
+    _demo_blocks()
     return [(u, DEMO_PASSWORD, c, r) for u, c, r in USERS]
 
 
@@ -258,3 +259,20 @@ def add_demo_patrons() -> int:
             create_patron(manager, data)
             added += 1
     return added
+def _demo_blocks() -> None:
+    """A blocked patron at FA000001 and a partner (FA000004) that FA000002 blocks for late returns."""
+    from datetime import timedelta
+
+    from . import portal_today
+    from .blocks import create_block
+    from .patrons import create_patron, find_patron
+
+    alice, carol = _user("alice"), _user("carol")
+    patron = find_patron(alice.library_id, "BLK-0001") or create_patron(
+        alice, {"number": "BLK-0001", "name": "延滞 太郎 (Taro Entai)", "group": "undergraduate"})
+    create_block(alice, {"patron": patron.number, "definition": "SUSPENDED",
+                         "note": "罰金未納 (unpaid fine)",
+                         "expires": (portal_today() + timedelta(days=30)).isoformat()})
+    create_block(carol, {"library": "FA000004", "definition": "OVERDUE",
+                         "note": "貸出資料の返却遅延 3 件 (3 loans returned late)",
+                         "expires": (portal_today() + timedelta(days=21)).isoformat()})

@@ -208,8 +208,10 @@ def search_patrons(library_id: int, query: str = "", page: int = 1, per_page: in
 
 
 def block_state(patron: Patron) -> tuple[bool, list[dict]]:
-    """(blocked, blocks) for the patron shape; the blocks module computes them."""
-    return False, []
+    """(blocked, blocks) for the patron shape: computed from the block rows (services.blocks)."""
+    from .blocks import blocks_for_patron
+    views = blocks_for_patron(patron.library_id, patron.id)
+    return any(v.active for v in views), [v.as_dict() for v in views]
 
 
 def patron_as_dict(patron: Patron) -> dict:

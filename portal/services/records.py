@@ -13,13 +13,13 @@ from ..workflow.errors import CommandNotAllowed, Conflict, DomainError, Validati
 from ..workflow.fees import compute_fees
 from ..workflow.machine import CommandContext, Side, allowed_commands, fire
 from ..workflow.statuses import Status
-from . import PORTAL_BUSY, portal_today, unit_of_work
+from . import PORTAL_BUSY, blocks, portal_today, unit_of_work
 from .access import load_record_for_command, side_of
 from .patrons import client_type_for, patron_for_request
 from .notices import queue_for_transition
 
 MAX_CANDIDATES = 5
-DATE_KEYS = ("ordered", "accepted", "sent", "received", "due", "sent_back", "return_received")
+DATE_KEYS = ("ordered", "accepted", "sent", "received", "due", "sent_back", "return_received", "patron_returned")
 CANDIDATE_FIELDS = ("location", "volume", "call_number", "registration_number")
 MAX_TEXT = 2000
 
@@ -168,7 +168,10 @@ def create_record(actor: User, data: dict, order_now: bool = False) -> Record:
         record.add_history(_context(actor, "CREATE", Side.REQUESTER, data), "PREPARING", None)
         if order_now:
             ctx = _context(actor, "ORDER", Side.REQUESTER, data)
-            queue_for_transition(record, fire(record, ctx), ctx.today)
+            overrides = blocks.check_command(actor, record, ctx, data)  # may refuse: Blocked
+            entry = fire(record, ctx)
+            blocks.write_overrides(actor, record, ctx, overrides)
+            queue_for_transition(record, entry, ctx.today)
     return record
 
 
@@ -250,8 +253,12 @@ def perform_command(actor: User, ill_id, command: str, data: dict | None = None)
             ctx.fields = _save_fields(record, actor, side, data)
         elif command == "SEND" and data.get("fields"):
             ctx.fields = _send_fields(data)
+        overrides = blocks.check_command(actor, record, ctx, data)  # may refuse: Blocked
+        from_status = record.status
         with db.session.no_autoflush:  # one UPDATE per command: the version moves by exactly one
             entry = fire(record, ctx)
+            blocks.write_overrides(actor, record, ctx, overrides)
+        blocks.after_command(actor, record, ctx, from_status)
         if data.get("local_note") is not None:
             record.set_local_note(actor.library_id, str(data["local_note"]))
         queue_for_transition(record, entry, ctx.today)  # the notices it causes, in this transaction

@@ -42,6 +42,7 @@ def init_web(app: Flask) -> None:
         return redirect(target)
 
     from .auth import bp as auth_bp
+    from .blocks import bp as blocks_bp
     from .bulk import bp as bulk_bp
     from .help import bp as help_bp
     from .main import bp as main_bp
@@ -51,7 +52,7 @@ def init_web(app: Flask) -> None:
     from .records import bp as records_bp
     from .settings import bp as settings_bp
 
-    staff_pages = (main_bp, records_bp, settings_bp, bulk_bp, help_bp, patrons_bp, notices_bp)
+    staff_pages = (main_bp, records_bp, settings_bp, bulk_bp, help_bp, patrons_bp, notices_bp, blocks_bp)
     # notice_links: the SMS opt-out and click links (no log-in); outage: /healthz
     for blueprint in (auth_bp, outage.bp, notice_links_bp, *staff_pages):
         app.register_blueprint(blueprint)
@@ -124,6 +125,7 @@ def error_page(error: HTTPException | None) -> str:
 
 def register_template_helpers(app: Flask) -> None:
     from ..services.archive import offers_copy
+    from ..services.blocks import blocked_partner_ids, blocked_patron_ids, lenders_blocking
     from ..services.worklists import age_in_days, queue_totals
     from ..workflow.due import due_state
     from ..workflow.statuses import Status
@@ -139,7 +141,8 @@ def register_template_helpers(app: Flask) -> None:
     def nav_extra_links() -> list[tuple[str, str]]:
         """Links to the shipping desk's bulk modes."""
         return [(url_for("bulk.receive"), gettext("Bulk receive")), (url_for("bulk.send"), gettext("Bulk send")),
-                (url_for("notices.index"), gettext("Notices"))]
+                (url_for("notices.index"), gettext("Notices")),
+                (url_for("blocks.index"), gettext("Blocks"))]
 
     def due_state_of(record, today) -> str | None:
         """'overdue' / 'due_soon' for the signed-in library's setting (None: neither)."""
@@ -179,4 +182,8 @@ def register_template_helpers(app: Flask) -> None:
         slip_size_options=lambda codes: labels.options(codes, labels.SLIP_SIZES), language_names=labels.LANGUAGES,
         system_note=labels.system_note,
         my_queue_totals=lambda: queue_totals(current_user.library_id) if current_user.is_authenticated else None,
+        # block marks: which of these partner libraries / patrons the user's library sees as blocked (one query)
+        blocked_partners=lambda ids: blocked_partner_ids(current_user.library_id, ids),
+        blocked_patrons=lambda ids: blocked_patron_ids(current_user.library_id, ids),
+        lenders_blocking_me=lambda libraries: lenders_blocking(current_user.library_id, [lib.id for lib in libraries]),
     )

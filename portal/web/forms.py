@@ -185,6 +185,8 @@ class CommandForm:
     errors: dict[str, str] = field(default_factory=dict)
     message: str = ""  # form-level error (conflict, not allowed)
     templates: list = field(default_factory=list)
+    block_override: bool = False  # refused by a block the user may override: ask for a reason
+    override_reason: str = ""
 
 
 def date_inputs(record: Record, command: str, side: Side, today: date, labels: dict[str, str]) -> list[DateInput]:
@@ -204,7 +206,10 @@ def date_inputs(record: Record, command: str, side: Side, today: date, labels: d
                                    hint=labels["default_due"] % {"days": loan_days}))
         return dates
     if command == "SENDBACK":
-        return [DateInput("sent_back", labels["sent_back"], iso)]
+        dates = [DateInput("sent_back", labels["sent_back"], iso)]
+        if record.patron_id is not None:  # the day the patron brought it back (overdue blocks); default BDATE
+            dates.append(DateInput("patron_returned", labels["patron_returned"], ""))
+        return dates
     if command == "ANSWER" and side is Side.LENDER:
         return [DateInput("sent", labels["resent"], "")]
     if command == "CLAIM" and side is Side.LENDER:

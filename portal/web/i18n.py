@@ -108,7 +108,13 @@ def error_message(error: DomainError) -> str:
     params = dict(error.params)
     if "status" in params:
         params["status"] = status_label(str(params["status"]))
-    return translate_message(error.template, params)
+    view = getattr(error, "view", None)
+    if view is not None:  # Blocked: the block's description and note in the user's language
+        lang = language()
+        params["description"], params["note"] = view.description(lang), view.note(lang)
+        if view.block.expires:
+            params["until"] = local_date(view.block.expires)
+    return translate_message(error.template, params).strip()
 
 
 def field_errors(error: DomainError) -> dict[str, str]:

@@ -148,6 +148,10 @@ SYSTEM_NOTES = {  # the texts of workflow.machine.SKIPPED_NOTE, ALL_DECLINED_NOT
         _l("Service suspended; forwarded by the system"),
     "Declined by all designated lenders (指定した全ての受付館で謝絶されました)": _l("Declined by all designated lenders"),
     "ARCHIVE: moved to the archive (アーカイブに移動しました)": _l("ARCHIVE: moved to the archive"),
+    # services.blocks: machine.BLOCKED_NOTE and the note an override writes
+    "Blocked by this lender; forwarded by the system (受付館によるブロック中につきシステムが転送しました)":
+        _l("Blocked by this lender; forwarded by the system"),
+    "Block overridden (ブロックを解除して実行)": _l("Block overridden"),
 }
 
 

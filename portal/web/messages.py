@@ -86,6 +86,42 @@ DOMAIN_MESSAGES = [
     N_("Choose the requesting or the lending side."),
 ]
 
+# Blocks (services.blocks): refusals and their field messages.
+BLOCK_MESSAGES = [
+    N_("%(command)s refused: %(subject)s is blocked (%(description)s) until %(until)s. %(note)s"),
+    N_("%(command)s refused: %(subject)s is blocked (%(description)s) until the block is lifted. %(note)s"),
+    N_("%(command)s refused: %(lender)s blocks requests from your library (%(description)s) until %(until)s. %(note)s"),
+    N_("%(command)s refused: %(lender)s blocks requests from your library (%(description)s) until the block is lifted. %(note)s"),
+    N_("The patron's return cannot be after the send-back date."),
+    N_("Give a patron or a library, not both."),
+    N_("A library cannot block itself."),
+    N_("Choose a block definition of your library."),
+    N_("This block description is disabled."),
+    N_("This definition is only for blocks shared by partner libraries."),
+    N_("The expiry must be after today."),
+    N_("No block %(id)s."),
+    N_("Only the library that made a block can lift it."),
+    N_("A reason is required."),
+    N_("This block was already lifted."),
+    N_("No such block description."),
+    N_("A code of 1 to 20 letters, digits or _ is required."),
+    N_("A description is required."),
+    N_("Choose a block type."),
+    N_("Must be none, managers or all."),
+    N_("Must be 01, 02 or 03."),
+    N_("The system uses this code: it cannot change."),
+    N_("The system uses this code: it cannot be deleted."),
+    N_("Blocks use this description: disable it instead."),
+    N_("Only managers change the block settings."),
+    N_("This field is required."),
+    N_("Unknown field."),
+    N_("Not one of the allowed values."),
+    N_("Is too small."),
+    N_("Is not valid."),
+    N_("Each group and kind may have one row only."),
+    N_("Weekdays are 0 (Monday) to 6 (Sunday)."),
+]
+
 # Messages the services fill in before raising: matched and re-filled when shown.
 FILLED_TEMPLATES = [
     N_("A comment is required for %(command)s."),
@@ -96,6 +132,8 @@ FILLED_TEMPLATES = [
     N_("Library %(code)s already exists."),
     N_("User %(username)s already exists."),
     N_("Every candidate must be on the %(network)s network."),
+    N_("No patron %(number)s in your library."),
+    N_("The code %(code)s is taken."),
 ]
 
 # Patrons (portal.services.patrons keeps its own lists).

@@ -17,7 +17,7 @@ from ..services.archive import copy_to_new_request
 from ..services.records import commands_for, create_record, perform_command
 from ..services.settings import templates_for
 from ..services.worklists import participant_libraries, queue_totals
-from ..workflow.errors import CommandNotAllowed, Conflict, DomainError, Forbidden, NotFound, ValidationError
+from ..workflow.errors import Blocked, CommandNotAllowed, Conflict, DomainError, Forbidden, NotFound, ValidationError
 from ..workflow.machine import COMMANDS, COMMENT_REQUIRED, Side
 from . import labels
 from .forms import (CommandForm, FeeEditor, candidate_rows, comment_with_template, date_inputs,
@@ -51,6 +51,7 @@ def date_labels() -> dict[str, str]:
         "default_today": _("Default: today"),
         # %(days)s is filled in by date_inputs with the lender's loan period
         "default_due": _("Default: SDATE + loan period (%(days)s days)"),
+        "patron_returned": _("Returned by the patron on (if not the send-back date)"),
     }
 
 
@@ -81,6 +82,7 @@ def build_form(record: Record, command: str, side: Side, posted: MultiDict | Non
         return form
     form.comment = posted.get("comment", "")
     form.version = posted.get("version", "")
+    form.override_reason = posted.get("override_reason", "").strip()
     for date_input in form.dates:
         date_input.value = posted.get(f"date_{date_input.key}", "").strip()
     if form.fee_editor is not None:
@@ -106,6 +108,8 @@ def command_data(form: CommandForm, posted: MultiDict) -> dict:
         data["fees"] = form.fee_editor.as_data()
     if form.send_fields is not None:
         data["fields"] = dict(form.send_fields)
+    if form.override_reason:  # the user confirmed going ahead despite a block (services.blocks decides)
+        data["override"] = {"reason": form.override_reason}
     if form.command == "SAVE":
         data["fields"] = dict(form.save_fields)
         data["local_note"] = form.local_note
@@ -173,6 +177,10 @@ def run_command(ill_id: str, command: str):
             form.errors = remap_row_errors(form.errors, used, "candidates")
         form.message = error_message(error)
         return render(SHOW, "command_form", status=422, **page_context(record, form))
+    except Blocked as error:
+        form.message = error_message(error)
+        form.block_override = error.overridable
+        return render(SHOW, "command_form", status=409, **page_context(record, form))
     except (Conflict, CommandNotAllowed) as error:
         record = load(ill_id)  # the record as it is now
         return record_now(record, error_message(error) + " " + _("Current status: %(status)s.",

@@ -47,3 +47,19 @@ class NotFound(DomainError):
 
 class Forbidden(DomainError):
     code = "forbidden"
+
+
+class Blocked(DomainError):
+    """A command stopped by a block. ``view`` is the block as the caller's library sees it;
+    ``overridable``: the caller's role may go ahead with a reason."""
+
+    code = "blocked"
+
+    def __init__(self, template: str, view=None, overridable: bool = False, **params):
+        self.view = view
+        self.overridable = overridable
+        super().__init__(template, **params)
+
+    @property
+    def message(self) -> str:
+        return super().message.strip()

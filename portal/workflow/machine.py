@@ -34,6 +34,7 @@ SYSTEM = "SYSTEM"  # history entries written by the portal itself
 SKIPPED_NOTE = "Service suspended; forwarded by the system (サービス停止中につきシステムが転送しました)"
 ALL_DECLINED_NOTE = "Declined by all designated lenders (指定した全ての受付館で謝絶されました)"
 ARCHIVED_NOTE = "ARCHIVE: moved to the archive (アーカイブに移動しました)"  # written by `flask archive`
+BLOCKED_NOTE = "Blocked by this lender; forwarded by the system (受付館によるブロック中につきシステムが転送しました)"
 
 
 @dataclass
@@ -51,6 +52,13 @@ class CommandContext:
     dates: dict[str, date] = field(default_factory=dict)
     fields: dict[str, Any] = field(default_factory=dict)  # SAVE edits
     system_notes: list[str] = field(default_factory=list)  # filled by effects
+    # lenders (library id -> why) that block the requester: forwarding skips them (services.blocks)
+    blocked_lenders: dict[int, str] = field(default_factory=dict)
+
+
+def available(candidate, record, ctx: CommandContext) -> bool:
+    """The candidate offers the service and does not block the requesting library."""
+    return candidate.offers_service(record.kind) and candidate.library_id not in ctx.blocked_lenders
 
 
 # -- conditions -------------------------------------------------------------
@@ -123,13 +131,13 @@ def has_candidates(event):
 @condition("%(command)s in status %(status)s: no lender candidate currently offers this service.")
 def any_candidate_available(event):
     record = event.model
-    return any(c.offers_service(record.kind) for c in record.candidates)
+    return any(available(c, record, _ctx(event)) for c in record.candidates)
 
 
 @condition("%(command)s in status %(status)s: no untried lender candidate currently offers this service.")
 def next_candidate_available(event):
     record = event.model
-    return any(not c.tried and c.offers_service(record.kind) for c in record.candidates)
+    return any(not c.tried and available(c, record, _ctx(event)) for c in record.candidates)
 
 
 @condition("%(command)s in status %(status)s needs the item back; this is a renewal request.")
@@ -247,12 +255,15 @@ def forward_to_next_candidate(record, ctx: CommandContext) -> None:
         if candidate.tried:
             continue
         candidate.tried = True
-        if candidate.offers_service(record.kind):
+        if available(candidate, record, ctx):
             record.lender_id = candidate.library_id
             record.lender_address = candidate.library.address
             return
         candidate.skipped = True
-        ctx.system_notes.append(f"{SKIPPED_NOTE}: {candidate.library.code}")
+        if candidate.offers_service(record.kind):
+            ctx.system_notes.append(f"{BLOCKED_NOTE}: {candidate.library.code}")
+        else:
+            ctx.system_notes.append(f"{SKIPPED_NOTE}: {candidate.library.code}")
     raise AssertionError("forwarding was allowed with no available candidate")  # conditions prevent this
 
 
@@ -304,6 +315,16 @@ def send(event):
         if due < record.sent_on:
             raise ValidationError({"due": "The due date cannot be before the send date."})
         record.due_on = due
+
+
+def send_back(event):
+    """BDATE, and the day the patron returned the loan (by default BDATE)."""
+    record = event.model
+    sent_back = _date(event, "sent_back", _ctx(event).today)
+    returned = _date(event, "patron_returned", sent_back)
+    if returned > sent_back:
+        raise ValidationError({"dates.patron_returned": "The patron's return cannot be after the send-back date."})
+    record.sent_back_on, record.patron_returned_on = sent_back, returned
 
 
 def resend_if_dated(event):
@@ -388,7 +409,7 @@ RULES: list[Rule] = [
     Rule("CLAIM", REQ, (S.ARRIVED,), S.CLAIM_PENDING, (on_nii_network,), (comment,)),
     Rule("BORROW", REQ, (S.ARRIVED,), S.ON_LOAN, (is_loan,)),
     Rule("RENEW", REQ, (S.ON_LOAN,), S.RENEWAL_REQUESTED, (), (comment,)),
-    Rule("SENDBACK", REQ, (S.ON_LOAN,), S.RETURNED, (), (set_date("sent_back", "sent_back_on"),)),
+    Rule("SENDBACK", REQ, (S.ON_LOAN,), S.RETURNED, (), (send_back,)),
     Rule("RECEIVE", REQ, (S.RETURN_CLAIM,), S.ON_LOAN, (), (end_renewal_handling,)),
     # lender (受付館)
     Rule("RECEIVE", LEN, (S.UNPROCESSED,), S.PROCESSING, (), (accept,)),

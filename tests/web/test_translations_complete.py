@@ -52,8 +52,9 @@ def test_every_ui_string_has_a_japanese_translation():
 def test_system_notes_roles_and_slip_sizes_are_shown_in_the_users_language(world, desk):
     from portal.services.admin import update_library
     from portal.web.labels import SYSTEM_NOTES
-    from portal.workflow.machine import ALL_DECLINED_NOTE, ARCHIVED_NOTE, SKIPPED_NOTE
-    assert set(SYSTEM_NOTES) == {SKIPPED_NOTE, ALL_DECLINED_NOTE, ARCHIVED_NOTE}
+    from portal.services.blocks import OVERRIDE_NOTE
+    from portal.workflow.machine import ALL_DECLINED_NOTE, ARCHIVED_NOTE, BLOCKED_NOTE, SKIPPED_NOTE
+    assert set(SYSTEM_NOTES) == {SKIPPED_NOTE, ALL_DECLINED_NOTE, ARCHIVED_NOTE, BLOCKED_NOTE, OVERRIDE_NOTE}
     update_library(world.libraries["L1"], service=False)
     record = world.record("UNPROCESSED")  # forwarded past L1 to L2 by the system
     desk.as_user("R")
