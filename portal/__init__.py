@@ -17,6 +17,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     os.makedirs(app.instance_path, exist_ok=True)
+    from .security import configure_secret_key
+    configure_secret_key(app)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "portal.sqlite")
     url = app.config["SQLALCHEMY_DATABASE_URI"]
@@ -25,6 +27,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     elif url.startswith("postgresql://"):
         app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + url[len("postgresql://"):]
 
+    options = app.config["SQLALCHEMY_ENGINE_OPTIONS"] = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):  # an unreachable host fails in seconds
+        options.setdefault("connect_args", {"connect_timeout": 5})
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"))
     csrf.init_app(app)
@@ -42,6 +47,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from .web import init_web
     init_web(app)
+    from .security import init_security
+    init_security(app)
     return app
 
 

@@ -21,6 +21,7 @@ import base64
 import io
 import os
 import random
+import secrets
 import shutil
 import statistics
 import tempfile
@@ -62,7 +63,7 @@ def run(url: str, filler: int, batch: int, scans: int) -> None:
     from . import create_app
     from .extensions import db
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": secrets.token_hex(32), "WTF_CSRF_ENABLED": False})
     with app.app_context():
         ensure_empty(db)
         db.create_all()
