@@ -1,14 +1,17 @@
 """Database models. Import from here: ``from portal.models import Record``."""
 from .block import (Block, BlockDefinition, BlockDescription, BlockJobReport, BlockPolicy, ClosedDate,
                     DemeritPointRule, DemeritPoints, LibraryCalendarSettings)
+from .login_failure import LoginFailure
 from .library import CommentTemplate, FeeDefault, Library
 from .patron import Patron, PatronConsent
 from .record import Candidate, FeeGroupRow, HistoryEntry, LocalNote, Record
+from .slip_batch import SlipBatch
 from .user import ApiToken, User
 
 __all__ = [
     "Block", "BlockDefinition", "BlockDescription", "BlockJobReport", "BlockPolicy", "ClosedDate",
     "DemeritPointRule", "DemeritPoints", "LibraryCalendarSettings",
     "ApiToken", "Candidate", "CommentTemplate", "FeeDefault", "FeeGroupRow",
-    "HistoryEntry", "Library", "LocalNote", "Patron", "PatronConsent", "Record", "User",
+    "HistoryEntry", "Library", "LoginFailure", "LocalNote", "Patron", "PatronConsent", "Record", "SlipBatch",
+    "User",
 ]

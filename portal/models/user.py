@@ -27,6 +27,9 @@ class User(UserMixin, db.Model):
     library_id: Mapped[int] = mapped_column(ForeignKey("libraries.id"), index=True)
     language: Mapped[str | None] = mapped_column(String(5))
     active: Mapped[bool] = mapped_column(default=True)
+    # Part of the log-in id kept in the session cookie: raising it (log-out, a new password,
+    # deactivation) ends every session of the user at once, on every worker and host.
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
 
     library: Mapped[Library] = relationship()
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan")
@@ -48,6 +51,13 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login
         return self.active
+
+    def get_id(self) -> str:  # Flask-Login: what the session cookie holds
+        return f"{self.id}.{self.session_epoch}"
+
+    def end_sessions(self) -> None:
+        """Every session cookie issued so far stops working (the caller commits)."""
+        self.session_epoch = (self.session_epoch or 0) + 1
 
 
 def hash_token(token: str) -> str:

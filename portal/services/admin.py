@@ -111,7 +111,8 @@ def update_user(user: User, role: str | None = None, library_code: str | None = 
     """Change a user's role, library, active flag or password (None: unchanged).
 
     An admin (`actor`) cannot demote or deactivate themselves: the portal would lose its admin.
-    A deactivated user can no longer log in, and their API tokens stop working.
+    A deactivated user can no longer log in, their sessions end and their API tokens are
+    revoked; a new password ends every session of the user.
     """
     errors = {}
     if role is not None and role not in ROLES:
@@ -134,11 +135,25 @@ def update_user(user: User, role: str | None = None, library_code: str | None = 
             user.role = role
         if library is not None:
             user.library = library
-        if active is not None:
+        if active is False and user.active:
+            deactivate(user)
+        elif active is not None:
             user.active = active
         if password is not None:
             user.set_password(password, current_app.config["PASSWORD_HASH_METHOD"])
+            user.end_sessions()  # whoever knew the old password is logged out everywhere
     return user
+
+
+def deactivate(user: User) -> None:
+    """No more log-in, no session, no API token: the tokens are revoked for good, so that
+    reactivating the user later does not bring them back (the caller commits)."""
+    user.active = False
+    user.end_sessions()
+    now = datetime.now(timezone.utc)
+    for token in user.tokens:
+        if token.revoked_at is None:
+            token.revoked_at = now
 
 
 def get_user(username: str) -> User:

@@ -1,7 +1,12 @@
 """Staff log-in and personal preferences."""
 from __future__ import annotations
 
+import functools
+import secrets
+
+from flask import current_app
 from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 from ..models import ApiToken, User
@@ -12,11 +17,23 @@ LANGUAGES = ("ja", "en")
 
 
 def authenticate(username: str, password: str) -> User | None:
-    """The active user with this name and password, else None (no hint which was wrong)."""
-    user = db.session.scalar(select(User).where(User.username == (username or "").strip()))
-    if user is None or not user.active or not user.check_password(password or ""):
+    """The active user with this name and password, else None (no hint which was wrong).
+
+    An unknown or inactive name costs the same password check as a known one (against a
+    dummy hash of the configured method), so the answer time does not tell which names exist.
+    """
+    user = db.session.scalar(select(User).where(User.username == (username or "").strip()[:80]))
+    stored = user.password_hash if user is not None else dummy_hash(current_app.config["PASSWORD_HASH_METHOD"])
+    password_ok = check_password_hash(stored, password or "")
+    if user is None or not user.active or not password_ok:
         return None
     return user
+
+
+@functools.cache
+def dummy_hash(method: str) -> str:
+    """A hash of a random password, made once per process and hash method."""
+    return generate_password_hash(secrets.token_urlsafe(16), method=method)
 
 
 def user_for_token(secret: str) -> User | None:
@@ -25,6 +42,12 @@ def user_for_token(secret: str) -> User | None:
     if token is None or token.revoked_at is not None or not token.user.active:
         return None
     return token.user
+
+
+def end_sessions(user: User) -> None:
+    """Log the user out everywhere (every browser, every worker): the log-out button."""
+    with unit_of_work():
+        user.end_sessions()
 
 
 def set_language(user: User, language: str) -> None:

@@ -4,13 +4,14 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, request, session, url_for
-from flask_babel import gettext as _
+from flask_babel import format_time, gettext as _
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired
 
-from ..services.users import authenticate, set_language
+from ..services import login_limits
+from ..services.users import authenticate, end_sessions, set_language
 from .htmx import render
 
 bp = Blueprint("auth", __name__)
@@ -38,22 +39,37 @@ def login():
     form = LoginForm()
     error = None
     status = 200
+    headers = {}
     if form.validate_on_submit():
-        user = authenticate(form.username.data, form.password.data)
+        name, address = form.username.data, request.remote_addr
+        locked = login_limits.lockout(name, address)
+        user = None if locked else authenticate(name, form.password.data)
         if user is not None:
+            login_limits.clear_failures(name)
             login_user(user)
             session.pop("language", None)
+            session["user_language"] = user.language  # for pages shown while the database is away
             return redirect(safe_next(request.args.get("next"), url_for("main.worklists")))
-        error = _("Unknown user name or wrong password.")
-        status = 401
+        if locked:
+            error = _("Too many failed log-ins for this user name or from this computer. "
+                      "Try again after %(time)s.", time=format_time(locked.until, "HH:mm"))
+            status, headers = 429, {"Retry-After": str(locked.seconds)}
+        else:
+            login_limits.record_failure(name, address)
+            error = _("Unknown user name or wrong password.")
+            status = 401
     elif request.method == "POST":
         error = _("Enter your user name and password.")
         status = 422
-    return render("auth/login.html", form=form, error=error, status=status)
+    response = render("auth/login.html", form=form, error=error, status=status)
+    response.headers.update(headers)
+    return response
 
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    if current_user.is_authenticated:
+        end_sessions(current_user)  # the user's other sessions end too
     logout_user()
     flash(_("You have logged out."), "info")
     return redirect(url_for("auth.login"))
@@ -65,6 +81,7 @@ def set_language_view():
     if language in current_app.config["LANGUAGES"]:
         if current_user.is_authenticated:
             set_language(current_user, language)
+            session["user_language"] = language
         else:
             session["language"] = language
     return redirect(safe_next(request.form.get("next"), url_for("main.worklists")))

@@ -15,6 +15,7 @@ from werkzeug.datastructures import MultiDict
 
 from ..services import slip_pool
 from ..services.access import load_record
+from ..services.slip_batches import load_batch, save_batch
 from ..services.bulk import (MAX_ROWS, SLIP_FILTERS, BulkMode, bulk_rows, fee_total, get_mode, rows_for_inputs,
                              run_bulk, scan_many)
 from ..workflow.errors import DomainError, Forbidden, NotFound
@@ -199,8 +200,9 @@ def run(mode_name: str):
     print_url = None
     if request.form.get("action") == "run_print" and mode.slip:
         printable = [r.ill_id for r in outcome.done if slip_wanted(mode, r.status)]
-        if printable:
-            print_url = url_for("bulk.slips_pdf", kind=mode.slip, ids=",".join(printable))
+        if printable:  # hundreds of IDs would not fit in a URL: the batch is kept under a short id
+            batch = save_batch(current_user, mode.slip, printable)
+            print_url = url_for("bulk.batch_slips_pdf", kind=mode.slip, batch_id=batch.id)
     scanned = [i for i in request.form.getlist("scanned") if i in failures]
     context = page_context(mode, rows, summary={"done": len(done), "failed": len(failures), "chosen": len(chosen)},
                            print_url=print_url, scanned=scanned)
@@ -239,6 +241,22 @@ def slips_pdf(kind: str):
     if kind not in slips.SLIP_KINDS or not ids:
         abort(404)
     try:
+        pdf = slips.render_slips(current_user, slips.records_for_slips(current_user, ids), kind)
+    except NotFound:
+        abort(404)
+    except Forbidden:
+        abort(403)
+    return pdf_response(pdf, f"{kind}-slips-{len(ids)}.pdf")
+
+
+@bp.get("/bulk/slips/<kind>/<batch_id>.pdf")
+def batch_slips_pdf(kind: str, batch_id: str):
+    """The slips of a bulk "… + print" run (services.slip_batches), one PDF, in row order."""
+    slips = slips_service()
+    if kind not in slips.SLIP_KINDS:
+        abort(404)
+    try:
+        ids = load_batch(current_user, kind, batch_id)
         pdf = slips.render_slips(current_user, slips.records_for_slips(current_user, ids), kind)
     except NotFound:
         abort(404)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, login_user
 
 from ..extensions import db
 from ..models import ApiToken, User
@@ -257,6 +257,8 @@ def edit_user(user_id: int):
                     password=password or None, actor=current_user)
     except ValidationError as error:
         return users_page(422, edited=user_id, edit_values=shown, edit_errors=field_errors(error))
+    if user.id == current_user.id and password:
+        login_user(user)  # the admin's own new password: this session goes on, the others end
     flash(_("User %(username)s saved.", username=user.username), "success")
     return redirect(url_for("settings.users", _anchor=f"user-{user_id}"))
 
