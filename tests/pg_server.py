@@ -64,52 +64,67 @@ def _check(proc: subprocess.CompletedProcess, what: str, log: str | None = None)
         raise RuntimeError(f"{what} failed (exit {proc.returncode}):\n{detail}")
 
 
-def start_postgres() -> tuple[str, Callable[[], None]]:
-    """Start a private PostgreSQL server; return (SQLAlchemy URL, stop function)."""
-    bindir = _bin_dir()
-    if bindir is None:
-        raise RuntimeError("PostgreSQL binaries (initdb, pg_ctl, createdb) not found")
-    tool = lambda name: os.path.join(bindir, name)  # noqa: E731
-    as_postgres = os.geteuid() == 0
+class PostgresServer:
+    """A private PostgreSQL server that a test may also take down and bring back on the
+    same port and data (the fault tests): `halt()` stops it (`immediate`: like a crash),
+    `resume()` starts it again, `stop()` ends it for good and removes its files."""
 
-    tmp = tempfile.mkdtemp(prefix="portal-pg-", dir="/tmp")
-    os.chmod(tmp, 0o700)
-    if as_postgres:
-        shutil.chown(tmp, "postgres", "postgres")
-    data, log = os.path.join(tmp, "data"), os.path.join(tmp, "log")
-    started = False
+    def __init__(self) -> None:
+        bindir = _bin_dir()
+        if bindir is None:
+            raise RuntimeError("PostgreSQL binaries (initdb, pg_ctl, createdb) not found")
+        self._tool = lambda name: os.path.join(bindir, name)  # noqa: E731
+        self._as_postgres = os.geteuid() == 0
+        self._tmp = tempfile.mkdtemp(prefix="portal-pg-", dir="/tmp")
+        os.chmod(self._tmp, 0o700)
+        if self._as_postgres:
+            shutil.chown(self._tmp, "postgres", "postgres")
+        self._data, self._log = os.path.join(self._tmp, "data"), os.path.join(self._tmp, "log")
+        self._running = False
+        self.port = 0
+        try:
+            initdb = [self._tool("initdb"), "-D", self._data, "-A", "trust", "-U", DB_USER, "--encoding", "UTF8"]
+            proc = _run([*initdb, "--locale", "C.UTF-8"], self._as_postgres)
+            if proc.returncode != 0:
+                shutil.rmtree(self._data, ignore_errors=True)
+                proc = _run([*initdb, "--no-locale"], self._as_postgres)
+            _check(proc, "initdb")
+            self.port = _free_port()
+            self.resume()
+            proc = _run([self._tool("createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", DB_USER, DB_NAME],
+                        self._as_postgres)
+            _check(proc, "createdb", self._log)
+        except BaseException:
+            self.stop()
+            raise
+        self.url = f"postgresql+psycopg://{DB_USER}@127.0.0.1:{self.port}/{DB_NAME}"
 
-    def stop() -> None:
-        if started:
-            _run([tool("pg_ctl"), "-D", data, "-m", "immediate", "-w", "stop"], as_postgres)
-        shutil.rmtree(tmp, ignore_errors=True)
-
-    try:
-        initdb = [tool("initdb"), "-D", data, "-A", "trust", "-U", DB_USER, "--encoding", "UTF8"]
-        proc = _run([*initdb, "--locale", "C.UTF-8"], as_postgres)
-        if proc.returncode != 0:
-            shutil.rmtree(data, ignore_errors=True)
-            proc = _run([*initdb, "--no-locale"], as_postgres)
-        _check(proc, "initdb")
-
-        port = _free_port()
+    def resume(self) -> None:
         opts = (
-            f"-p {port} -k {tmp} -h 127.0.0.1 -c fsync=off -c synchronous_commit=off"
+            f"-p {self.port} -k {self._tmp} -h 127.0.0.1 -c fsync=off -c synchronous_commit=off"
             " -c full_page_writes=off -c max_connections=100"
         )
-        proc = _run([tool("pg_ctl"), "-D", data, "-o", opts, "-l", log, "-w", "start"], as_postgres)
-        started = True  # even on failure, try to stop whatever may have come up
-        _check(proc, "pg_ctl start", log)
+        proc = _run([self._tool("pg_ctl"), "-D", self._data, "-o", opts, "-l", self._log, "-w", "start"],
+                    self._as_postgres)
+        self._running = True  # even on failure, try to stop whatever may have come up
+        _check(proc, "pg_ctl start", self._log)
 
-        proc = _run(
-            [tool("createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", DB_USER, DB_NAME],
-            as_postgres,
-        )
-        _check(proc, "createdb", log)
-    except BaseException:
-        stop()
-        raise
-    return f"postgresql+psycopg://{DB_USER}@127.0.0.1:{port}/{DB_NAME}", stop
+    def halt(self, mode: str = "immediate") -> None:
+        proc = _run([self._tool("pg_ctl"), "-D", self._data, "-m", mode, "-w", "stop"], self._as_postgres)
+        _check(proc, "pg_ctl stop", self._log)
+        self._running = False
+
+    def stop(self) -> None:
+        if self._running:
+            _run([self._tool("pg_ctl"), "-D", self._data, "-m", "immediate", "-w", "stop"], self._as_postgres)
+            self._running = False
+        shutil.rmtree(self._tmp, ignore_errors=True)
+
+
+def start_postgres() -> tuple[str, Callable[[], None]]:
+    """Start a private PostgreSQL server; return (SQLAlchemy URL, stop function)."""
+    server = PostgresServer()
+    return server.url, server.stop
 
 
 if __name__ == "__main__":

@@ -1,15 +1,15 @@
 """Staff pages: blueprints, log-in, template helpers and error pages."""
 from __future__ import annotations
 
-from flask import Flask, jsonify, redirect, render_template, request, url_for
+from flask import Flask, current_app, g, jsonify, redirect, render_template, request, url_for
 from markupsafe import escape
 from flask_babel import gettext
 from flask_login import current_user, login_required
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
 from ..extensions import db, login_manager
 from ..models import User
-from . import i18n, labels
+from . import i18n, labels, outage
 from .htmx import is_htmx
 
 
@@ -22,9 +22,15 @@ def init_web(app: Flask) -> None:
     login_manager.login_view = "auth.login"
 
     @login_manager.user_loader
-    def load_user(user_id: str):
-        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-        return user if user is not None and user.active else None  # a deactivated user's session ends
+    def load_user(session_id: str):
+        """The session's user, if the session is still current (see User.session_epoch)."""
+        user_id, _, epoch = session_id.partition(".")
+        if not (user_id.isascii() and user_id.isdigit() and epoch.isascii() and epoch.isdigit()) or len(user_id) > 18:
+            return None
+        user = db.session.get(User, int(user_id))
+        if user is None or not user.active or str(user.session_epoch) != epoch:
+            return None  # logged out elsewhere, password changed, or deactivated
+        return user
 
     @login_manager.unauthorized_handler
     def unauthorized():
@@ -43,7 +49,7 @@ def init_web(app: Flask) -> None:
     from .settings import bp as settings_bp
 
     staff_pages = (main_bp, records_bp, settings_bp, bulk_bp, help_bp, patrons_bp, blocks_bp)
-    for blueprint in (auth_bp, *staff_pages):
+    for blueprint in (auth_bp, outage.bp, *staff_pages):
         app.register_blueprint(blueprint)
     needs_login = {blueprint.name for blueprint in staff_pages}
 
@@ -58,24 +64,57 @@ def init_web(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         if request.path.startswith("/api/"):
-            code = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}.get(error.code, "invalid")
             headers = {"Allow": ", ".join(error.valid_methods)} if getattr(error, "valid_methods", None) else {}
-            return jsonify({"error": code, "message": error.description}), error.code, headers
+            return (jsonify({"error": API_ERROR_CODES.get(error.code, "invalid"), "message": error.description}),
+                    error.code, headers)
         return error_page(error), error.code
 
     @app.errorhandler(Exception)
     def server_error(error: Exception):
+        if outage.is_database_outage(error):
+            return database_unavailable(error)
         app.logger.exception("unhandled error")
         if request.path.startswith("/api/"):
             return jsonify({"error": "server_error", "message": "An internal error occurred."}), 500
         return error_page(None), 500
 
 
+API_ERROR_CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+                   413: "too_large", 503: "unavailable"}
+
+
+def database_unavailable(error: Exception):
+    """503 with Retry-After while the database cannot be reached: a clear "try again", no 500."""
+    current_app.logger.warning("database unavailable (%s): %s", request.path, outage.summary(error))
+    page_without_database()
+    retry = {"Retry-After": str(current_app.config["DATABASE_RETRY_AFTER"])}
+    if request.path.startswith("/api/"):
+        return jsonify({"error": "unavailable",
+                        "message": "The database cannot be reached just now; try again in a few seconds."}), 503, retry
+    return error_page(ServiceUnavailable()), 503, retry
+
+
+def page_without_database() -> None:
+    """What the page renders next must not touch the database: the layout leaves out the
+    signed-in parts (see base.html) and the user counts as not loaded (Flask-Login's template
+    context would load them)."""
+    outage.forget_failed_transaction()
+    g.database_down = True
+    g._login_user = login_manager.anonymous_user()
+
+
 def error_page(error: HTTPException | None) -> str:
-    """The error inside the normal layout; plain text if even the layout fails."""
+    """The error inside the portal's layout; the layout without the signed-in parts if the
+    full one fails (the database went away); plain text only if even that fails."""
+    try:
+        return render_template("error.html", error=error)
+    except Exception:  # noqa: BLE001 - the error page must not raise
+        current_app.logger.warning("error page without the signed-in layout", exc_info=True)
+    page_without_database()
     try:
         return render_template("error.html", error=error)
     except Exception:  # noqa: BLE001 - the last resort must not raise
+        current_app.logger.exception("error page failed")
         return escape(error.description if error else "An internal error occurred.")
 
 
@@ -106,6 +145,7 @@ def register_template_helpers(app: Flask) -> None:
 
     # Globals, not a context processor, so that imported macros see them too.
     app.jinja_env.globals.update(
+        database_down=lambda: bool(g.get("database_down")),
         current_language=i18n.language, nav_extra_links=nav_extra_links, status_label=i18n.status_label,
         queue_of=queue_of, offers_copy=offers_copy, age_in_days=age_in_days,
         role_label=labels.role_label, role_options=lambda codes: labels.options(codes, labels.ROLES),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
-from flask import current_app, request, session
+from flask import current_app, g, request, session
 from flask_babel import format_currency, format_date, format_datetime, get_locale, gettext
 from flask_login import current_user
 
@@ -19,7 +19,10 @@ from ..workflow.statuses import Status
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
-    if current_user and current_user.is_authenticated and current_user.language in languages:
+    if g.get("database_down"):  # the user's saved language cannot be read: the copy kept at log-in
+        if session.get("user_language") in languages:
+            return session["user_language"]
+    elif current_user and current_user.is_authenticated and current_user.language in languages:
         return current_user.language
     if session.get("language") in languages:
         return session["language"]
