@@ -212,7 +212,7 @@ class Answer(BaseModel):
 @register
 class Error(Answer):
     error: Literal["unauthorized", "forbidden", "not_found", "method_not_allowed", "command_not_allowed",
-                   "conflict", "invalid", "too_large", "server_error", "blocked"]
+                   "conflict", "invalid", "too_large", "unavailable", "server_error", "blocked"]
     message: str
     fields: dict[str, str] | None = Field(None, description="invalid: a message per field, named by its path")
     block: dict | None = Field(None, description="blocked: the block that refused the command (a Block)")
