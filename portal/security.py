@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
@@ -20,7 +21,18 @@ SECRET_FILE = "secret_key"
 
 
 class MissingSecretKey(SystemExit):
-    """Raised by create_app(): a one-line message and exit status 1, no traceback."""
+    """Raised by create_app() after printing its one-line message to stderr: no traceback, and
+    exit status 3, gunicorn's "worker failed to boot", so that its master stops instead of
+    starting worker after worker."""
+
+    EXIT_STATUS = 3
+
+    def __init__(self, message: str) -> None:
+        super().__init__(self.EXIT_STATUS)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
 
 
 def configure_secret_key(app: Flask) -> None:
@@ -37,11 +49,13 @@ def configure_secret_key(app: Flask) -> None:
         app.config["SECRET_KEY"] = secrets.token_hex(32)  # sessions end with the process
         return
     if not key or len(key) < MIN_SECRET_LENGTH:
-        raise MissingSecretKey(
+        refusal = MissingSecretKey(
             f"error: {'SECRET_KEY is too short' if key else 'no SECRET_KEY'}: set SECRET_KEY to a random string of "
             f"at least {MIN_SECRET_LENGTH} characters (e.g. `python3 -c 'import secrets; print(secrets.token_hex(32))'`)"
             f" or put one in {path}; the portal will not sign sessions with "
             "a default")
+        print(refusal.message, file=sys.stderr, flush=True)
+        raise refusal
     app.config["SECRET_KEY"] = key
 
 

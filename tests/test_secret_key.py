@@ -28,12 +28,13 @@ def no_secret_in_environment(monkeypatch):
 
 
 @pytest.mark.parametrize("key", [None, "", "short-key"])
-def test_no_or_a_short_secret_refuses_to_start_with_one_line(tmp_path, no_secret_in_environment, key):
+def test_no_or_a_short_secret_refuses_to_start_with_one_line(tmp_path, no_secret_in_environment, key, capsys):
     with pytest.raises(MissingSecretKey) as refused:
         production_app(tmp_path, SECRET_KEY=key)
     message = str(refused.value)
+    assert capsys.readouterr().err == message + "\n"
     assert "SECRET_KEY" in message and "\n" not in message and message.startswith("error: ")
-    assert refused.value.code == message  # SystemExit: the message is printed, the exit status is 1
+    assert refused.value.code == 3  # SystemExit without a traceback; gunicorn's master stops on 3
 
 
 def test_a_real_secret_starts(tmp_path, no_secret_in_environment):
@@ -73,5 +74,5 @@ def test_a_command_without_a_secret_exits_with_the_one_line(tmp_path):
     env.update(PYTHONPATH=str(ROOT), SECRET_KEY_FILE=str(tmp_path / "none"), DATABASE_URL="sqlite://")
     result = subprocess.run([str(Path(sys.executable).parent / "flask"), "--app", "portal", "graph", "--check"],
                             capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
-    assert result.returncode == 1
+    assert result.returncode == 3
     assert result.stderr.strip().startswith("error: no SECRET_KEY") and len(result.stderr.strip().splitlines()) == 1
