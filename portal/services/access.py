@@ -6,7 +6,7 @@ from sqlalchemy import or_, select
 from ..extensions import db
 from ..models import HistoryEntry, Record
 from ..workflow.errors import Conflict, Forbidden, NotFound
-from ..workflow.machine import Side, declined_for_all_by
+from ..workflow.machine import NOT_TRANSITIONS, Side, declined_for_all_by
 
 
 def visible_to(library_id: int):
@@ -75,7 +75,7 @@ def load_record_for_command(library_id: int, ill_id) -> Record:
 
 def _called_back_from(record: Record, library_id: int) -> bool:
     """The record's latest command is a CALLBACK by its requester, and the library is one of its candidates."""
-    last = record.last_transition()
+    last = next((entry for entry in reversed(record.history) if entry.command not in NOT_TRANSITIONS), None)
     return (last is not None and last.command == "CALLBACK" and last.library_id == record.requester_id
             and any(c.library_id == library_id for c in record.candidates))
 

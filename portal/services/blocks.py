@@ -34,6 +34,7 @@ from ..workflow import blockrules as rules
 from ..workflow.errors import Blocked, Forbidden, NotFound, ValidationError
 from ..workflow.machine import SYSTEM, CommandContext, Side, check_allowed
 from . import portal_today, portal_zone, unit_of_work
+from ..workflow.numbers import MAX_INT, parse_int
 
 # -- seeds ------------------------------------------------------------------------
 
@@ -123,7 +124,7 @@ def calendar_for(library_id: int) -> rules.LibraryCalendar:
     closed = frozenset(db.session.scalars(select(ClosedDate.day).where(ClosedDate.library_id == library_id)))
     if settings is None:
         return rules.LibraryCalendar(closed_dates=closed, public_holidays=True)
-    weekdays = frozenset(int(d) for d in settings.closed_weekdays.split(",") if d.strip().isdigit())
+    weekdays = frozenset(int(d) for d in settings.closed_weekdays.split(",") if parse_int(d.strip()) is not None)
     return rules.LibraryCalendar(closed_weekdays=weekdays, closed_dates=closed,
                                  public_holidays=settings.public_holidays)
 
@@ -381,7 +382,8 @@ def create_block(actor: User, data: dict, origin: str = "manual") -> BlockView:
 
 def load_block(library_id: int, block_id) -> Block:
     """A block the library may see (its own, a network block, one on itself): NotFound otherwise."""
-    block = db.session.get(Block, block_id) if str(block_id).isdigit() and len(str(block_id)) < 12 else None
+    pk = parse_int(block_id, 1, MAX_INT)
+    block = db.session.get(Block, pk) if pk else None
     if block is None or not _views(library_id, [block], portal_today()):
         raise NotFound("No block %(id)s.", id=str(block_id)[:20])
     return block
@@ -718,7 +720,8 @@ def manual_definitions(library_id: int) -> list[BlockDefinition]:
 
 
 def _description(library_id: int, description_id) -> BlockDescription:
-    row = db.session.get(BlockDescription, int(description_id)) if str(description_id).isdigit() else None
+    pk = parse_int(description_id, 1, MAX_INT)
+    row = db.session.get(BlockDescription, pk) if pk else None
     if row is None or row.library_id != library_id:
         raise NotFound("No such block description.")
     return row
@@ -887,7 +890,7 @@ def policy_dict(library_id: int) -> dict:
                     "cumulative": policy.overdue_cumulative, "max_days": policy.overdue_max_days,
                     "max_per_block": policy.overdue_max_per_block},
         "calendar": {"closed_weekdays": [int(d) for d in (calendar.closed_weekdays if calendar else "").split(",")
-                                         if d.strip().isdigit()],
+                                         if parse_int(d.strip()) is not None],
                      "public_holidays": calendar.public_holidays if calendar else True,
                      "closed_dates": [d.isoformat() for d in closed]},
     }

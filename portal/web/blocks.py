@@ -21,6 +21,7 @@ from ..services.patrons import find_patron
 from ..services.worklists import participant_libraries
 from ..workflow.blockrules import BLOCKED_ACTIONS, DEFINITION_TYPES, OVERDUE_UNITS, OVERRIDABLE
 from ..workflow.errors import DomainError, Forbidden, NotFound, ValidationError
+from ..workflow.numbers import parse_int
 from .htmx import render
 from .i18n import error_message, field_errors, language
 
@@ -156,7 +157,8 @@ def _policy_values(policy: dict) -> dict:
 
 def _number(text: str):
     text = text.strip()
-    return int(text) if text.isdigit() and len(text) < 9 else text  # the model refuses what is not a number
+    number = parse_int(text, 0, 10**8)
+    return text if number is None else number  # the model refuses what is not a number
 
 
 @bp.get("/settings/blocks")
@@ -173,7 +175,7 @@ def save_policy():
                                                      "unit", "value", "max_days", "closed_dates")}
     values.update({name: form.get(name) == "1" for name in ("demerits_enabled", "cumulative", "max_per_block",
                                                             "public_holidays")})
-    values["closed_weekdays"] = [int(d) for d in form.getlist("closed_weekdays") if d.isdigit()]
+    values["closed_weekdays"] = [parse_int(d) for d in form.getlist("closed_weekdays") if parse_int(d) is not None]
     points, errors = [], {}
     for line_no, line in enumerate(values["points"].splitlines(), 1):
         if not line.strip():

@@ -22,6 +22,7 @@ from ..services.patron_import import import_patrons
 from ..services.patrons import (DEFAULT_SMS_WORDING, GROUPS, LANGUAGES, client_type_for, create_patron, find_patron,
                                 opt_out, record_consent, search_patrons, update_patron)
 from ..workflow.errors import DomainError, ValidationError
+from ..workflow.numbers import parse_int
 from . import labels
 from .htmx import fragment, is_htmx, render
 from .i18n import error_message, field_errors
@@ -74,7 +75,7 @@ def load(number: str) -> Patron:
 
 def _page_number() -> int:
     page = request.args.get("page", "1")
-    return int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
+    return parse_int(page, 1, 99_999) or 1
 
 
 # -- list and search -----------------------------------------------------------

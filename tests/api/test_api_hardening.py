@@ -39,7 +39,7 @@ def test_odd_page_numbers_are_422(client, world, page):
 def test_a_page_past_the_last_is_the_last(client, world):
     requester = world.user("R")
     for _ in range(51):
-        create_record(requester, {"kind": "copy", "candidates": [{"library": "L1"}]})
+        create_record(requester, {"kind": "copy", "citation": {"title": "Page"}, "candidates": [{"library": "L1"}]})
     token = bearer(world.token("R"))
     for page in ("2", "99", "9" * 30, str(2**63)):
         answer = client.get(f"/api/v1/records?page={page}", headers=token)

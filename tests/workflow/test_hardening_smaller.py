@@ -54,7 +54,7 @@ def test_sqlite_lock_on_create_does_not_speak_of_the_record(app, world, database
     try:
         db.session.execute(db.text("PRAGMA busy_timeout=50"))
         with pytest.raises(Conflict) as refused:
-            create_record(world.user("R"), {"kind": "copy", "candidates": [{"library": "L1"}]})
+            create_record(world.user("R"), {"kind": "copy", "citation": {"title": "Locked"}, "candidates": [{"library": "L1"}]})
     finally:
         blocker.rollback()
         blocker.close()

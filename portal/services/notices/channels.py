@@ -21,6 +21,8 @@ import httpx
 from flask import current_app
 from flask_mailman import EmailMessage
 
+from ...workflow.numbers import parse_int
+
 SENT, TEMPORARY, PERMANENT = "sent", "temporary", "permanent"
 
 
@@ -228,7 +230,7 @@ class HttpSmsBackend:
         if response.status_code == 429 or response.status_code >= 500:
             retry_after = response.headers.get("Retry-After", "")
             return Outcome(TEMPORARY, f"HTTP {response.status_code}: {reason}", answer=answer,
-                           retry_after=int(retry_after) if retry_after.isdigit() else None)
+                           retry_after=parse_int(retry_after, 0, 86_400))
         return Outcome(PERMANENT, f"HTTP {response.status_code}: {reason}", answer=answer)
 
     def test_connection(self, to: str | None = None) -> ConnectionReport:

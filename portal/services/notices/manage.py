@@ -18,6 +18,7 @@ from ...workflow.notice_rules import CHANNELS, NOTICE_TYPES, OPEN_STATUSES, STAT
 from ...workflow.segments import MAX_CHARACTERS, count_sms
 from .. import portal_zone, unit_of_work
 from .outbox import Draft, finish_sms, library_context, write
+from ...workflow.numbers import MAX_INT, parse_int
 
 MAX_AHEAD = timedelta(days=366)  # "up to one year ahead" (a leap year included)
 MAX_SUBJECT = 300
@@ -151,7 +152,8 @@ def create_manual_notice(actor: User, data: dict) -> Notice:
 
 def load_notice(library_id: int, notice_id) -> Notice:
     text = str(notice_id).strip()
-    notice = db.session.get(Notice, int(text)) if text.isdigit() and len(text) < 18 else None
+    pk = parse_int(text, 1, MAX_INT)
+    notice = db.session.get(Notice, pk) if pk else None
     if notice is None or notice.library_id != library_id:  # another library's notice does not exist for you
         raise NotFound("There is no notice %(id)s.", id=text[:20])
     return notice

@@ -17,6 +17,7 @@ from ...models import NoticeSetting, User
 from ...workflow.errors import N_, ValidationError
 from ...workflow.notice_rules import CHANNELS, MAX_LEVELS, NOTICE_TYPES, POLICIES
 from .. import unit_of_work
+from ...workflow.numbers import parse_int
 
 MAX_DAYS = 365
 
@@ -118,7 +119,7 @@ def parse_setting(code: str, data: dict) -> dict:
         else:
             for value in days_raw:
                 text = str(value).strip()
-                if not text.isdigit() or not 0 <= int(text) <= MAX_DAYS:
+                if parse_int(text, 0, MAX_DAYS) is None:
                     errors["days"] = N_("Give whole numbers of days from 0 to 365, separated by commas.")
                     break
                 days.append(int(text))
