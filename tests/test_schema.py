@@ -93,8 +93,8 @@ def test_comment_templates_migrate_to_a_side_with_the_gloss_apart(empty_database
         upgrade(revision="a7c3e1d2f4b5")
         with db.engine.begin() as connection:
             connection.execute(text("INSERT INTO libraries (id, code, name, address, email, phone, loan_days, service, "
-                                    "copy_service, loan_service, network, currency, slip_size) VALUES (1, 'FA1', 'A', "
-                                    "'', '', '', 14, true, true, true, 'NII', 'JPY', 'A5')"))
+                                    "copy_service, loan_service, network, currency, slip_size, slip_client, ill_section) "
+                                    "VALUES (1, 'FA1', 'A', '', '', '', 14, true, true, true, 'NII', 'JPY', 'A5', 'none', '')"))
             for position, (command, old_text) in enumerate(old):
                 connection.execute(text("INSERT INTO comment_templates (library_id, command, position, text) "
                                         "VALUES (1, :command, :position, :text)"),

@@ -63,7 +63,7 @@ def test_a_worker_killed_mid_batch_loses_nothing(world, smtp_app, smtp_server, a
     smtp_server.delay = 0.02
     env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
            "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(smtp_server.port), "NOTICE_LEASE_SECONDS": "2",
-           "NOTICE_BATCH": "20", "SECRET_KEY": "test", "MAIL_DEFAULT_SENDER": "ill@portal.example.ac.jp"}
+           "NOTICE_BATCH": "20", "SECRET_KEY": "a-test-secret-of-32-characters!!", "MAIL_DEFAULT_SENDER": "ill@portal.example.ac.jp"}
     worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "portal", "notices", "work"], cwd=ROOT, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
