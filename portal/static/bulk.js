@@ -45,7 +45,7 @@
 
     // After a run, the next scan goes into the scan field, unless a failed row has an input
     // to correct (portal.js focused it).
-    document.body.addEventListener("htmx:afterSettle", function (event) {
+    document.body.addEventListener("htmx:afterSwap", function (event) {
       if (event.target.id === "bulk-form" && !event.target.querySelector("[aria-invalid=true]")) scanInput.focus();
     });
   }

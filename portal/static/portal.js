@@ -18,9 +18,12 @@
   // After a swap, put the keyboard focus where the user continues: the first invalid field
   // of a form re-shown with its errors, else what the server marked data-autofocus (the first
   // command after a command or a conflict, the first field of a command form, a message).
+  // This runs on htmx:afterSwap, in the same task as the swap, never later: on afterSettle
+  // (20 ms on) it would take the focus away from a field the user had already clicked into
+  // and send what they type there into another field.
   // The event fires on each element the swap put in: for an outerHTML swap,
   // event.detail.target is the element that was replaced, no longer in the page.
-  document.body.addEventListener("htmx:afterSettle", function (event) {
+  document.body.addEventListener("htmx:afterSwap", function (event) {
     var root = event.target;
     if (!root || !root.isConnected || typeof root.querySelector !== "function") return;
     var target = root.querySelector("[aria-invalid=true]") || root.querySelector("[data-autofocus]")

@@ -66,6 +66,24 @@ def test_focus_goes_to_the_next_command_after_a_command_and_to_the_first_invalid
     expect(page.locator("#first-command")).to_be_focused()
 
 
+def test_a_field_clicked_right_after_the_form_appears_keeps_the_focus_and_the_typing(world, live_server, new_page):
+    """The desk clicks into fee group 1 the moment the SEND form is shown: the portal's own
+    focus move must not come later and send the typing into another field."""
+    record = world.record("PROCESSING")
+    page = new_page()
+    log_in(page, live_server, "user_l1")
+    open_record(page, record.ill_id)
+    # the user's click, as early as a user can: the task right after the swap, before htmx settles
+    page.evaluate("""() => document.body.addEventListener("htmx:afterSwap", (event) => {
+        if (event.target.id === "command-form") setTimeout(() => document.getElementById("fees-item-0").focus(), 0);
+    })""")
+    open_command(page, "SEND")
+    page.wait_for_timeout(100)  # well past htmx's 20 ms settle delay
+    expect(page.locator("#fees-item-0")).to_be_focused()
+    page.keyboard.type("A4")
+    expect(page.locator("#fees-item-0")).to_have_value("A4")
+
+
 def test_new_request_errors_put_the_focus_on_the_first_invalid_field(world, live_server, new_page):
     page = new_page()
     log_in(page, live_server, "user_r")
