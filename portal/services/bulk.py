@@ -138,6 +138,8 @@ def default_inputs(actor: User, mode: BulkMode, record: Record, today: date | No
     inputs["dates"] = {"sent": sent.isoformat()}
     if record.kind == "loan":
         inputs["dates"]["due"] = (sent + timedelta(days=library.loan_days)).isoformat()
+        # printed large on the loan's shipping slip (its book band), as in the single SEND
+        inputs["fields"] = {"use_restriction": record.use_restriction or ""}
     return inputs
 
 
@@ -302,6 +304,8 @@ def command_data(mode: BulkMode, inputs: dict) -> dict:
         data["fees"] = {"groups": used_groups(fees.get("groups")), "base_fee": fees.get("base_fee"),
                         "postage": fees.get("postage")}
         data["dates"] = {k: v for k, v in (inputs.get("dates") or {}).items() if k in ("sent", "due") and v}
+        if "use_restriction" in (inputs.get("fields") or {}):
+            data["fields"] = {"use_restriction": inputs["fields"]["use_restriction"]}
     return data
 
 

@@ -24,6 +24,7 @@ from ..workflow.numbers import parse_int
 from .forms import remap_row_errors
 from .htmx import fragment, is_htmx, render
 from .i18n import error_message, translate_message
+from .labels import USE_RESTRICTIONS
 
 bp = Blueprint("bulk", __name__)
 
@@ -73,6 +74,8 @@ def row_inputs(form: MultiDict, ill_id: str, mode: BulkMode) -> dict:
     inputs["dates"] = {"sent": form.get(prefix + "sent", "").strip()}
     if prefix + "due" in form:
         inputs["dates"]["due"] = form.get(prefix + "due", "").strip()
+    if prefix + "use_restriction" in form:
+        inputs["fields"] = {"use_restriction": form.get(prefix + "use_restriction", "").strip()}
     return inputs
 
 
@@ -114,7 +117,8 @@ def field_label(key: str) -> str:
                 "unit_price": _("Unit price, group %(n)s", n=n)}.get(parts[2], key)
     return {"base_fee": _("Base fee and other costs"), "postage": _("Postage or fax"), "groups": _("Fees"),
             "sent": _("Sent on (SDATE)"), "dates.sent": _("Sent on (SDATE)"),
-            "due": _("Due date (DDATE)"), "dates.due": _("Due date (DDATE)")}.get(key, key)
+            "due": _("Due date (DDATE)"), "dates.due": _("Due date (DDATE)"),
+            "fields.use_restriction": _("Use restriction")}.get(key, key)
 
 
 def page_context(mode: BulkMode, rows, **extra) -> dict:
@@ -124,7 +128,7 @@ def page_context(mode: BulkMode, rows, **extra) -> dict:
         "print_label": print_label, "slip_filter": extra.pop("slip_filter", ""), "scanned": [], "feedback": [],
         "summary": None, "print_url": None, "currency": current_user.library.currency,
         "leave_url": url_for("main.worklists", side=mode.side.value), "field_label": field_label,
-        "page_link": lambda **args: page_url(mode, **args), **extra,
+        "use_restrictions": USE_RESTRICTIONS, "page_link": lambda **args: page_url(mode, **args), **extra,
     }
 
 

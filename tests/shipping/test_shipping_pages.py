@@ -246,3 +246,31 @@ def test_japanese_bulk_send_page_and_scan_message(world, lender):
     html = lender.post("/bulk/send/scan", [("ill_id", shipped.ill_id)], htmx=True,
                        headers={"Accept-Language": "ja"}).get_data(as_text=True)
     assert f"{shipped.ill_id} は SHIPPED" in html and "一括発送の対象は処理中" in html
+
+
+def test_bulk_send_of_a_loan_sets_its_use_restriction_for_the_book_band(world, lender):
+    loan, copy = world.record("PROCESSING", kind="loan"), world.record("PROCESSING")
+    world.run("L1", loan, "SAVE", fields={"use_restriction": "複写不可"})
+    html = lender.get("/bulk/send").get_data(as_text=True)
+    # the loan's row offers the restriction saved before (the copy's row has none to offer)
+    assert f'name="r{loan.ill_id}.use_restriction" value="複写不可"' in html
+    assert f'name="r{copy.ill_id}.use_restriction"' not in html and 'id="use-restrictions"' in html
+    ids = [loan.ill_id, copy.ill_id]
+    data = send_form(ids, set(ids), {loan.ill_id: {"use_restriction": "館内閲覧のみ", "due": "2030-03-31"}},
+                     action="run_print")
+    html = lender.post("/bulk/send/run", data, htmx=True).get_data(as_text=True)
+    assert "2 done, 0 failed." in html
+    db.session.expire_all()
+    assert loan.use_restriction == "館内閲覧のみ" and copy.use_restriction == ""
+    url = re.search(r'id="slips-link" class="[^"]*" href="([^"]+)"', html).group(1).replace("&amp;", "&")
+    assert "館内閲覧のみ" in pdf_text(lender.get(url).data, page=1)
+
+
+def test_bulk_send_refuses_a_too_long_use_restriction_and_keeps_it(world, lender):
+    loan = world.record("PROCESSING", kind="loan")
+    data = send_form([loan.ill_id], {loan.ill_id}, {loan.ill_id: {"use_restriction": "閲" * 101, "due": "2030-03-31"}})
+    html = lender.post("/bulk/send/run", data, htmx=True).get_data(as_text=True)
+    assert "0 done, 1 failed." in html and "Use restriction:" in html
+    assert f'name="r{loan.ill_id}.use_restriction" value="{"閲" * 101}"' in html
+    db.session.expire_all()
+    assert loan.status == "PROCESSING" and loan.use_restriction == ""
