@@ -20,7 +20,7 @@ LIBRARY_FIELDS = ("name", "address", "email", "phone", "loan_days", "service", "
                   "due_soon_days")
 SLIP_SIZES = ("A5", "A4", "label")  # the page sizes services.slips lays out
 #: What a partner's shipping slip may print of this library's end user (Library.slip_client).
-SLIP_CLIENT = ("none", "type", "name")
+SLIP_CLIENT = ("none", "type", "name", "number")
 
 # Comment templates the seed manual gives, per side and command: the library's own
 # wording (sent to the partner) and an English gloss (a hint in the English UI only).
@@ -78,7 +78,7 @@ def validate_library_fields(values: dict) -> dict:
     if "slip_size" in values and values["slip_size"] not in SLIP_SIZES:
         errors["slip_size"] = "Must be A5, A4 or label."
     if "slip_client" in values and values["slip_client"] not in SLIP_CLIENT:
-        errors["slip_client"] = "Must be none, type or name."
+        errors["slip_client"] = "Must be none, type, name or number."
     for name in ("name", "address", "email", "phone", "currency", "ill_section"):
         if name in values and len(str(values[name])) > text_limit(Library, name):
             errors[name] = f"Is too long (at most {text_limit(Library, name)} characters)."

@@ -170,10 +170,15 @@ def party(library, address: str | None, record: Record, limit: dict, to: bool) -
 
 
 def client_line(record: Record, limit: int) -> str:
-    """The end user as far as the requesting library lets slips print it (Library.slip_client)."""
+    """The end user as far as the requesting library lets slips print it (Library.slip_client):
+    the type, the name (CLNT) and type, or the patron's card number and type, which the
+    requester's desk scans or looks up when the book arrives (never the patron's contacts)."""
     allowed = record.requester.slip_client
     if allowed == "name":
         return clip(" · ".join(p for p in (record.client_name, record.client_type) if p), limit)
+    if allowed == "number":
+        number = record.patron.number if record.patron is not None else ""
+        return clip(" · ".join(p for p in (number, record.client_type) if p), limit)
     if allowed == "type":
         return clip(record.client_type, limit)
     return ""

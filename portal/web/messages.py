@@ -66,7 +66,7 @@ DOMAIN_MESSAGES = [
     N_("Must be NII or OCLC."),
     N_("A name is required."),
     N_("Must be A5, A4 or label."),
-    N_("Must be none, type or name."),
+    N_("Must be none, type, name or number."),
     N_("A code of 1 to 20 characters is required."),
     N_("A user name of 1 to 80 characters is required."),
     N_("A password needs at least 8 characters."),

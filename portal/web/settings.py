@@ -50,6 +50,13 @@ def fee_editors(posted_kind: str | None = None, posted: FeeEditor | None = None)
     return editors
 
 
+def slip_client_options() -> list[tuple[str, str]]:
+    """What a partner's book band may print of the library's end user (Library.slip_client)."""
+    names = {"none": _("Nothing"), "type": _("End user type"), "name": _("Name and type"),
+             "number": _("Patron number and type")}
+    return [(value, names[value]) for value in SLIP_CLIENT]
+
+
 def settings_page(status: int = 200, **context):
     library = current_user.library
     values = context.pop("values", None) or {
@@ -58,7 +65,7 @@ def settings_page(status: int = 200, **context):
         **{name: getattr(library, name) for name in LIBRARY_TEXT + LIBRARY_FLAGS}}
     context.setdefault("editors", fee_editors())
     return render("settings/library.html", status=status, library=library, values=values,
-                  templates=templates_by_side(library), slip_sizes=SLIP_SIZES, slip_client=SLIP_CLIENT,
+                  templates=templates_by_side(library), slip_sizes=SLIP_SIZES, slip_client_options=slip_client_options(),
                   labels=labels, errors=context.pop("errors", {}), **context)
 
 
@@ -176,7 +183,7 @@ def libraries():
     return libraries_page(status, values=values, errors=errors)
 
 
-LIBRARY_EDIT_TEXT = ("name", "address", "email", "phone", "network", "currency", "slip_size")
+LIBRARY_EDIT_TEXT = ("name", "address", "email", "phone", "network", "currency", "slip_size", "slip_client", "ill_section")
 
 
 def library_values(library) -> dict:
@@ -192,7 +199,8 @@ def libraries_page(status: int = 200, values: dict | None = None, errors: dict |
     edits = {lib.code: (edit_values, edit_errors or {}) if lib.code == edited else (library_values(lib), {})
              for lib in libraries}
     return render("settings/libraries.html", status=status, libraries=libraries, values=values,
-                  errors=errors or {}, edits=edits, edited=edited, slip_sizes=SLIP_SIZES)
+                  errors=errors or {}, edits=edits, edited=edited, slip_sizes=SLIP_SIZES,
+                  slip_client_options=slip_client_options())
 
 
 @bp.post("/settings/libraries/<path:code>")
@@ -203,7 +211,8 @@ def edit_library(code: str):
     except NotFound:
         abort(404)
     form = request.form
-    values = {name: form.get(name, "").strip() for name in LIBRARY_EDIT_TEXT}
+    # a text field the form did not post keeps its value (an older form, a script)
+    values = {name: form.get(name, getattr(library, name) or "").strip() for name in LIBRARY_EDIT_TEXT}
     values["currency"] = values["currency"].upper()
     values.update({name: form.get(name) == "1" for name in LIBRARY_FLAGS})
     loan_days = form.get("loan_days", "").strip()

@@ -353,6 +353,23 @@ def test_band_prints_the_end_user_only_as_far_as_the_requester_allows(world, all
     assert all(t in text for t in shown) and not any(t in text for t in hidden)
 
 
+def test_band_prints_the_patron_number_when_the_requester_chooses_it(world):
+    from portal.services.demo import FEES
+    from portal.services.patrons import create_patron
+    create_patron(world.user("R"), {"number": "CARD-7781", "name": "山田 花子", "group": "graduate",
+                                    "email": "hanako@example.ac.jp"})
+    update_library(world.libraries["R"], slip_client="number")
+    record = world.record("PROCESSING", kind="loan", patron="CARD-7781")
+    record = world.run("L1", record, "SEND", **FEES, dates={"due": "2030-03-31"})
+    text = " ".join(pdf_text(render_slips(world.user("L1"), [record], "shipping")).split())
+    assert "利用者 End user: CARD-7781 · " in text
+    assert "山田" not in text and "hanako@" not in text  # neither the name nor a contact detail
+    # a loan without a linked patron prints only its type, never someone else's number
+    plain = banded_loan(world, slip_client="number")
+    text = pdf_text(render_slips(world.user("L1"), [plain], "shipping"))
+    assert "大学院生" in text and "CARD" not in text and "山田太郎" not in text
+
+
 def test_copy_shipping_slip_has_no_band(world):
     record, = shipped(world)
     text = pdf_text(render_slips(world.user("L1"), [record], "shipping"))

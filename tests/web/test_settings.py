@@ -202,6 +202,22 @@ def test_admin_edits_a_library(world, desk):
     assert desk.post("/settings/libraries/L1", LIBRARY_FORM, csrf=False).status_code == 400
 
 
+def test_admin_sets_a_library_s_book_band_client_and_ill_section(world, desk):
+    admin_desk(desk)
+    html = desk.get("/settings/libraries").get_data(as_text=True)
+    assert 'name="slip_client"' in html and 'name="ill_section"' in html and 'value="number"' in html
+    response = desk.post("/settings/libraries/L1", {**LIBRARY_FORM, "slip_client": "number", "ill_section": "相互貸借係"})
+    assert response.status_code == 302
+    lib = library("L1")
+    assert (lib.slip_client, lib.ill_section) == ("number", "相互貸借係")
+    response = desk.post("/settings/libraries/L1", {**LIBRARY_FORM, "slip_client": "all", "ill_section": "ILL"})
+    assert response.status_code == 422 and 'id="error-slip_client"' in response.get_data(as_text=True)
+    assert library("L1").ill_section == "相互貸借係"
+    # a form without them (an older page) leaves them as they are
+    assert desk.post("/settings/libraries/L1", LIBRARY_FORM).status_code == 302
+    assert (library("L1").slip_client, library("L1").ill_section) == ("number", "相互貸借係")
+
+
 @pytest.mark.parametrize("change, field", [({"name": ""}, "name"), ({"name": "   "}, "name"),
                                            ({"email": "not-an-email"}, "email"), ({"email": "a@b@c.example"}, "email")])
 def test_admin_cannot_add_a_library_without_a_name_or_with_a_bad_email(world, desk, change, field):
