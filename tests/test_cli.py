@@ -1,7 +1,7 @@
 """The Flask CLI of shared/spec/api.md: libraries, users, tokens, demo, archive."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select
@@ -242,3 +242,22 @@ def test_demo_spreads_its_records_over_weeks_with_loans_overdue_and_due_soon(run
         assert times == sorted(times) and times[-1].date() <= today + timedelta(days=1)
         if record.kind == "loan" and record.sent_on and record.due_on and record.status == "ON_LOAN":
             assert record.due_on == record.sent_on + timedelta(days=record.lender.loan_days)
+
+
+def test_demo_dates_are_what_callback_restores(world):
+    """The demo re-dates each step after running it: calling back a step restores the
+    re-dated values of the step before, not the dates of the moment the demo ran."""
+    from datetime import timedelta
+
+    from portal.services.demo import _spread_over_time
+    record = world.record("ON_LOAN", kind="loan")
+    world.run("R", record, "RENEW", comment="更新をお願いします")
+    world.run("L1", record, "RECEIVE")
+    world.run("L1", record, "CLAIM", comment="更新可", dates={"due": "2031-01-31"})
+    _spread_over_time(record, 3)
+    db.session.expire_all()
+    sent = record.sent_on
+    assert sent < record.history[-1].at.date() and record.due_on != date(2031, 1, 31)
+    back = world.run("L1", record, "CALLBACK")
+    assert back.status == "RETURN_PROCESSING"
+    assert back.due_on == sent + timedelta(days=record.lender.loan_days)

@@ -7,7 +7,6 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import FeeDefault, Library, Record, User
-from ..models.record import DATE_FIELDS
 from ..workflow.due import item_out
 from . import portal_today, portal_zone, unit_of_work
 from .admin import add_library, add_user
@@ -184,35 +183,51 @@ def _spread_over_time(record: Record, n: int) -> None:
 def _apply_step_dates(record: Record, steps, days: list[date]) -> None:
     zone = portal_zone()
     moment = {}
+    spread: dict[str, date | None] = {}  # the dates this loop moved, as they stand before each step
     for index, (entry, day) in enumerate(zip(steps, days)):
         at = datetime.combine(day, time(9, 30), zone) + timedelta(minutes=17 * index)
         moment[entry.id] = entry.at = at.astimezone(timezone.utc)
-        command, source = entry.command, entry.from_status
-        if command == "ORDER":
-            record.ordered_on = day
-        elif command == "RECEIVE" and source == "UNPROCESSED":
-            record.accepted_on = day
-        elif command == "SEND":
-            record.sent_on = day
-            if record.kind == "loan" and record.lender:
-                record.due_on = day + timedelta(days=record.lender.loan_days)
-        elif command == "RECEIVE" and source == "SHIPPED":
-            record.received_on = day
-        elif command == "SENDBACK":
-            record.sent_back_on = day
-        elif command == "RECEIVE" and source == "RETURNED":
-            record.return_received_on = day
-        elif command == "CLAIM" and source == "RETURN_PROCESSING" and record.lender:  # 更新可: a new due date
-            record.due_on = day + timedelta(days=record.lender.loan_days)
+        before = dict(spread)
+        if entry.undo:  # CALLBACK of this step restores the spread dates, not the ones of the demo's run
+            entry.undo = {name: (_iso(before.get(name)) if name in SPREAD_DATES else value)
+                          for name, value in entry.undo.items()}
+        for name, value in _step_dates(record, entry, day).items():
+            setattr(record, name, value)
+            spread[name] = value
         if entry.changes:  # what the history says the command changed: the spread dates
-            entry.changes = {name: ({"from": change["from"], "to": getattr(record, name).isoformat()}
-                                    if name in DATE_FIELDS and getattr(record, name) and change["to"] else change)
+            entry.changes = {name: ({"from": _iso(before.get(name)), "to": _iso(spread[name])}
+                                    if name in SPREAD_DATES and name in spread and change["to"] else change)
                              for name, change in entry.changes.items()}
     last = steps[0].at
     for entry in record.history:  # the portal's notes follow the step they belong to
         last = moment.get(entry.id, last)
         entry.at = last
     record.created_at, record.updated_at = steps[0].at, last
+
+
+SPREAD_DATES = ("ordered_on", "accepted_on", "sent_on", "due_on", "received_on", "sent_back_on", "return_received_on")
+
+
+def _step_dates(record: Record, entry, day: date) -> dict[str, date]:
+    """The dates a step of the demo's history sets when it happens on `day`."""
+    command, source = entry.command, entry.from_status
+    due = {"due_on": day + timedelta(days=record.lender.loan_days)} if record.kind == "loan" and record.lender else {}
+    if command == "ORDER":
+        return {"ordered_on": day}
+    if command == "RECEIVE":
+        return {"UNPROCESSED": {"accepted_on": day}, "SHIPPED": {"received_on": day},
+                "RETURNED": {"return_received_on": day}}.get(source, {})
+    if command == "SEND":
+        return {"sent_on": day, **due}
+    if command == "SENDBACK":
+        return {"sent_back_on": day}
+    if command == "CLAIM" and source == "RETURN_PROCESSING":  # 更新可: a new due date
+        return due
+    return {}
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
 
 
 def _user(username: str) -> User:
