@@ -244,22 +244,6 @@ def slips_service():
     return slips
 
 
-@bp.get("/bulk/slips/<kind>.pdf")
-def slips_pdf(kind: str):
-    """The slips of a bulk run, one PDF, in the order of the rows."""
-    slips = slips_service()
-    ids = [i for i in request.args.get("ids", "").split(",") if i.strip()][:max_rows()]
-    if kind not in slips.SLIP_KINDS or not ids:
-        abort(404)
-    try:
-        pdf = slips.render_slips(current_user, slips.records_for_slips(current_user, ids), kind)
-    except NotFound:
-        abort(404)
-    except Forbidden:
-        abort(403)
-    return pdf_response(pdf, f"{kind}-slips-{len(ids)}.pdf")
-
-
 @bp.get("/bulk/slips/<kind>/<batch_id>.pdf")
 def batch_slips_pdf(kind: str, batch_id: str):
     """The slips of a bulk "… + print" run (services.slip_batches), one PDF, in row order."""

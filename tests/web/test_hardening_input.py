@@ -34,8 +34,7 @@ def test_parse_int_bounds_and_pages():
 def test_odd_or_huge_ill_ids_are_not_found_on_every_page(world, desk, odd):
     record = world.record("PROCESSING")
     desk.as_user("L1")
-    for url in (f"/records/{odd}", f"/records/{odd}/slips/receipt.pdf", f"/bulk/slips/receipt.pdf?ids={odd}",
-                f"/bulk/slips/receipt.pdf?ids={record.ill_id},{odd}"):
+    for url in (f"/records/{odd}", f"/records/{odd}/slips/receipt.pdf", f"/bulk/slips/receipt/{odd}.pdf"):
         assert desk.get(url).status_code == 404, url
     for url in (f"/search?q={odd}", f"/?page={odd}", f"/search?all=1&page={odd}", f"/?side=lender&page={odd}"):
         response = desk.get(url)
