@@ -31,6 +31,9 @@ from multiprocessing import get_context
 log = logging.getLogger(__name__)
 
 DEADLINE = 15.0  # seconds a batch waits for its helpers: a part takes about one; web workers time out at 30
+#: what ``warm_up(wait=True)`` gives helpers to start (spawn, import WeasyPrint, render the
+#: sample slip: a few seconds, far more on a loaded machine); a batch keeps DEADLINE
+STARTUP_DEADLINE = 90.0
 MAX_FAILURES = 3
 REST = 300.0
 
@@ -57,7 +60,7 @@ def warm_up(processes: int, wait: bool = False) -> None:
     pool = _pool(processes)
     if pool is not None and wait:  # a helper answers only once its initializer has run
         for future in [pool.submit(int) for _ in range(processes)]:
-            result(pool, future, time.monotonic() + DEADLINE)
+            result(pool, future, time.monotonic() + STARTUP_DEADLINE)
 
 
 def submit(documents: list[str], size: str, processes: int) -> tuple[ProcessPoolExecutor | None, list[Future | None]]:

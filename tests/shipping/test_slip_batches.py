@@ -96,6 +96,7 @@ def test_a_split_batch_is_one_pdf_with_every_slip_in_order(app, world, tmp_path,
     from pypdf import PdfReader
 
     app.config["SLIP_PROCESSES"] = 1
+    ready_pool()  # started as a bulk page starts it: the batch's own deadline is for rendering
     records = shipped(world, BIG)
     order = records[::-1]
     pdf = render_slips(world.user("L1"), order, "shipping")
@@ -117,6 +118,7 @@ def test_a_split_batch_matches_the_same_batch_rendered_in_one_process(app, world
     app.config["SLIP_PROCESSES"] = 0
     alone = render_slips(world.user("L1"), records, "shipping")
     app.config["SLIP_PROCESSES"] = 1
+    ready_pool()
     split = render_slips(world.user("L1"), records, "shipping")
     assert "slip helper" not in caplog.text.lower()  # the helper rendered the second part
     assert pdf_pages(split) == pdf_pages(alone) == BIG
