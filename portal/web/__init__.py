@@ -171,7 +171,22 @@ def register_template_helpers(app: Flask) -> None:
             return []
         return list_notices(current_user.library_id, NoticeFilters(patron=patron.number), limit=50)[0]
 
-    app.jinja_env.globals.update(notices_of_record=notices_of_record, notices_of_patron=notices_of_patron)
+    def blocks_of_patron(patron) -> list:
+        """A patron's blocks, active first, for the patron page's Blocks tab (own library only)."""
+        from ..services.blocks import blocks_for_patron
+
+        if not current_user.is_authenticated or patron.library_id != current_user.library_id:
+            return []
+        return blocks_for_patron(current_user.library_id, patron.id)
+
+    def block_definitions() -> list:
+        """The definitions staff may choose for a manual block."""
+        from ..services.blocks import manual_definitions
+
+        return manual_definitions(current_user.library_id) if current_user.is_authenticated else []
+
+    app.jinja_env.globals.update(notices_of_record=notices_of_record, notices_of_patron=notices_of_patron,
+                                 blocks_of_patron=blocks_of_patron, block_definitions=block_definitions)
 
     # Globals, not a context processor, so that imported macros see them too.
     app.jinja_env.globals.update(

@@ -42,7 +42,8 @@ def _partner(code: str) -> Library:
 
 def _back(default: str) -> str:
     target = request.form.get("next") or request.args.get("next") or ""
-    return target if target.startswith("/") and not target.startswith("//") else default
+    # a path of this site only ("/\\host" is "//host" to a browser)
+    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else default
 
 
 # -- lists ---------------------------------------------------------------------------------
@@ -54,12 +55,16 @@ def index():
     return render("blocks/index.html", views=views, active_only=active_only, lang=language())
 
 
+def _partner_page(library: Library, status: int = 200, **form):
+    views = blocks.blocks_for_partner(current_user.library_id, library.id)
+    return render("blocks/partner.html", status=status, partner=library, views=views, lang=language(),
+                  own=library.id == current_user.library_id,
+                  definitions=blocks.manual_definitions(current_user.library_id), **form)
+
+
 @bp.get("/partners/<code>")
 def partner(code: str):
-    library = _partner(code)
-    views = blocks.blocks_for_partner(current_user.library_id, library.id)
-    return render("blocks/partner.html", partner=library, views=views, lang=language(),
-                  own=library.id == current_user.library_id)
+    return _partner_page(_partner(code))
 
 
 @bp.get("/patrons/<number>/blocks")
@@ -67,8 +72,7 @@ def patron(number: str):
     found = find_patron(current_user.library_id, number)
     if found is None:
         abort(404)
-    views = blocks.blocks_for_patron(current_user.library_id, found.id)
-    return render("blocks/patron.html", patron=found, views=views, lang=language())
+    return render("blocks/patron.html", patron=found)  # the panel loads the patron's blocks
 
 
 # -- block and lift ----------------------------------------------------------------------------
@@ -105,6 +109,51 @@ def create():
     flash(_("Blocked: %(subject)s (%(description)s).", subject=view.subject_label(),
             description=view.description(language())), "success")
     return redirect(_back(url_for("blocks.index")))
+
+
+BLOCK_FORM_FIELDS = ("definition", "note", "expires")
+
+
+def _block_values() -> dict:
+    return {name: request.form.get(name, "").strip() for name in BLOCK_FORM_FIELDS}
+
+
+def _subject_data(values: dict, **subject) -> dict:
+    return {"definition": values["definition"], "note": values["note"], "expires": values["expires"] or None,
+            **subject}
+
+
+@bp.post("/patrons/<number>/blocks")
+def create_for_patron(number: str):
+    """The patron page's own block form: refused input comes back on the patron page (422)."""
+    from .patrons import show_context
+
+    found = find_patron(current_user.library_id, number)
+    if found is None:
+        abort(404)
+    values = _block_values()
+    try:
+        view = blocks.create_block(current_user, _subject_data(values, patron=found.number))
+    except ValidationError as error:
+        return render("patrons/show.html", status=422, **show_context(
+            found, block_values=values, block_errors=field_errors(error), block_message=error_message(error)))
+    flash(_("Blocked: %(subject)s (%(description)s).", subject=view.subject_label(),
+            description=view.description(language())), "success")
+    return redirect(url_for("patrons.show", number=found.number, _anchor="blocks"))
+
+
+@bp.post("/partners/<code>/blocks")
+def create_for_partner(code: str):
+    library = _partner(code)
+    values = _block_values()
+    try:
+        view = blocks.create_block(current_user, _subject_data(values, library=library.code))
+    except ValidationError as error:
+        return _partner_page(library, 422, block_values=values, block_errors=field_errors(error),
+                             block_message=error_message(error))
+    flash(_("Blocked: %(subject)s (%(description)s).", subject=view.subject_label(),
+            description=view.description(language())), "success")
+    return redirect(url_for("blocks.partner", code=library.code, _anchor="blocks"))
 
 
 @bp.post("/blocks/<int:block_id>/lift")

@@ -50,7 +50,10 @@ def cancel(notice_id: int):
         flash(error_message(error), "error")
     else:
         flash(_("Notice %(id)s cancelled (配信取消).", id=notice.id), "success")
-    return redirect(request.form.get("next") or url_for("notices.index"))
+    target = request.form.get("next") or ""
+    # only a path of this site: a form field must not send staff elsewhere (open redirect)
+    safe = target.startswith("/") and not target.startswith("//") and "\\" not in target
+    return redirect(target if safe else url_for("notices.index"))
 
 
 @bp.get("/notices/letters/<name>")
