@@ -195,7 +195,7 @@ def register_template_helpers(app: Flask) -> None:
         queue_of=queue_of, offers_copy=offers_copy, due_state_of=due_state_of, age_in_days=age_in_days,
         role_label=labels.role_label, role_options=lambda codes: labels.options(codes, labels.ROLES),
         slip_size_options=lambda codes: labels.options(codes, labels.SLIP_SIZES), language_names=labels.LANGUAGES,
-        system_note=labels.system_note,
+        system_note=labels.system_note, notice_type_label=labels.notice_type_label,
         my_queue_totals=lambda: queue_totals(current_user.library_id) if current_user.is_authenticated else None,
         # block marks: which of these partner libraries / patrons the user's library sees as blocked (one query)
         blocked_partners=lambda ids: blocked_partner_ids(current_user.library_id, ids),

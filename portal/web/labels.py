@@ -5,6 +5,21 @@ recognise the field.
 """
 from flask_babel import lazy_gettext as _l
 
+#: Notice types (workflow.notice_rules.NOTICE_TYPES) as staff read them; a type without
+#: a label here shows its code.
+NOTICE_TYPES = {
+    "ARRIVED": _l("Item arrived"), "PICKUP_REMINDER": _l("Pick-up reminder"), "DUE_SOON": _l("Due soon"),
+    "OVERDUE": _l("Overdue"), "DUE_DATE_CHANGED": _l("Due date changed"), "RENEWAL_REFUSED": _l("Renewal refused"),
+    "CANCELLED": _l("Request cancelled"), "FEE_DUE": _l("Fee due"), "ACTIVITY": _l("Activity report"),
+    "PARTNER_NEW_REQUEST": _l("New request (to a partner)"), "PARTNER_OVERDUE": _l("Overdue (to a partner)"),
+    "MANUAL": _l("Manual notice"), "BLOCK_APPLIED": _l("Block applied"), "BLOCK_LIFTED": _l("Block lifted"),
+}
+
+
+def notice_type_label(code: str) -> str:
+    return str(NOTICE_TYPES.get(code, code))
+
+
 FIELDS = {
     # parties
     "requester_number": (_l("Requester's local number"), "ONO"),

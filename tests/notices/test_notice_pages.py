@@ -199,3 +199,8 @@ def test_record_page_shows_its_notices_to_the_own_library_only(world, desk, app)
     page = lender.get(f"/records/{record.ill_id}").get_data(as_text=True)
     assert "hanako@example.jp" not in page and "ARRIVED" not in page.split('id="record-notices"')[1]
     assert "PARTNER_NEW_REQUEST" in page  # the lender's own alert
+    # each notice under its type's name and its channel's, in the user's language
+    ja = desk.get(f"/records/{record.ill_id}", headers={"Accept-Language": "ja"}).get_data(as_text=True)
+    cells = ja.split('id="record-notices"')[1].split("</table>")[0]
+    assert '<span title="ARRIVED">資料到着</span>' in cells and "<td class=\"nowrap\">メール" in cells
+    assert "メールアドレス" not in cells
