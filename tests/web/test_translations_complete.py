@@ -67,3 +67,15 @@ def test_system_notes_roles_and_slip_sizes_are_shown_in_the_users_language(world
     html = desk.get(f"/records/{record.ill_id}").get_data(as_text=True)
     assert "Service suspended; forwarded by the system: L1" in html and "サービス停止中" not in html
     assert "Label (100 × 150 mm" in desk.get("/settings").get_data(as_text=True)
+
+
+def test_catalogues_have_a_msgstr_for_every_msgid_and_no_duplicates():
+    """The .po files merge by union (.gitattributes): a merge can glue two entries so that one
+    loses its msgstr, or list an entry twice. Either would drop or shadow a translation."""
+    import re
+    for language in ("ja", "en"):
+        text = (ROOT / f"portal/translations/{language}/LC_MESSAGES/messages.po").read_text(encoding="utf-8")
+        entries = re.findall(r'^msgid "(.*)"\n(?:".*"\n)*(msgid_plural|msgstr)', text, re.M)
+        assert len(entries) == len(re.findall(r"^msgid ", text, re.M)), f"{language}: a msgid without msgstr"
+        ids = [m for m, _ in entries if m]
+        assert sorted({i for i in ids if ids.count(i) > 1}) == [], f"{language}: msgids listed twice"
