@@ -313,6 +313,13 @@ def _partner_hits(rows, lender_ids, command: str, today: date) -> dict[int, Bloc
 MAX_NOTE = 2000
 
 
+def notify(notice_type: str, block: Block, today: date) -> None:
+    """BLOCK_APPLIED / BLOCK_LIFTED to the patron, in the caller's transaction (if the library wants it)."""
+    from .notices.blocks import queue_block_notice  # the notices package imports services that import this one
+
+    queue_block_notice(notice_type, block, today)
+
+
 def _parse_date(value, field: str) -> date | None:
     if value in (None, ""):
         return None
@@ -377,6 +384,7 @@ def create_block(actor: User, data: dict, origin: str = "manual") -> BlockView:
                       partner_id=partner.id if partner else None, definition_id=definition.id, origin=origin,
                       note=note, starts=today, expires=expires, created_by_id=actor.id)
         db.session.add(block)
+        notify("BLOCK_APPLIED", block, today)
     return BlockView(block, definition, "own", today)
 
 
@@ -406,6 +414,7 @@ def lift_block(actor: User, block_id, reason: str) -> BlockView:
         raise ValidationError({"reason": "This block was already lifted."}, "This block was already lifted.")
     with unit_of_work():
         block.lifted_at, block.lifted_by_id, block.lift_reason = utcnow(), actor.id, reason
+        notify("BLOCK_LIFTED", block, portal_today())
     return view_of(actor.library_id, block)
 
 
@@ -560,9 +569,11 @@ def _late_return(library_id: int | None, record: Record, today: date, returned: 
     if expires is not None:
         definition = definition_for(library_id, "OVERDUE")
         if definition is not None:
-            db.session.add(Block(library_id=library_id, patron_id=patron_id, partner_id=partner_id,
-                                 definition_id=definition.id, origin="overdue", note=note, starts=today,
-                                 expires=expires, record_id=record.id))
+            block = Block(library_id=library_id, patron_id=patron_id, partner_id=partner_id,
+                          definition_id=definition.id, origin="overdue", note=note, starts=today,
+                          expires=expires, record_id=record.id)
+            db.session.add(block)
+            notify("BLOCK_APPLIED", block, today)
     demerits = demerit_policy(policy)
     if demerits.enabled:
         group = patron.group if patron is not None else rules.PARTNER_GROUP
@@ -589,6 +600,7 @@ def _reconcile(record: Record) -> None:
             continue
         if isinstance(item, Block):
             item.lifted_at, item.lift_reason = utcnow(), "The due date is now on or after the return (期限変更)."
+            notify("BLOCK_LIFTED", item, portal_today())
         else:
             db.session.delete(item)
 
@@ -632,6 +644,7 @@ def apply_demerit_block(library_id: int, patron_id, partner_id, today: date,
     ids = [p.id for p in spend]
     for row in db.session.scalars(select(DemeritPoints).where(DemeritPoints.id.in_(ids))):
         row.spent_by_id = block.id
+    notify("BLOCK_APPLIED", block, today)
     return block
 
 
@@ -671,11 +684,14 @@ def daily_changes(today: date) -> list[str]:
         db.session.add(BlockJobReport(library_id=block.library_id, run_date=today, block_id=block.id,
                                       action="expired", detail=detail))
         lines.append(f"block {block.id} ({block.definition.code}) expired")
+        follow = None
         if block.origin == "demerit":
             follow = apply_demerit_block(block.library_id, block.patron_id, block.partner_id, today)
             if follow is not None:
                 _report_applied(follow, today, f"DEMERIT again after block {block.id}: threshold exceeded")
                 lines.append(f"block {follow.id} (DEMERIT) applied after {block.id}")
+        if follow is None:  # a suspension followed by the next is not "open again"
+            notify("BLOCK_LIFTED", block, today)
     # subjects over the threshold without a suspension (e.g. the policy changed)
     subjects = db.session.execute(select(DemeritPoints.library_id, DemeritPoints.patron_id, DemeritPoints.partner_id)
                                   .where(DemeritPoints.spent_by_id.is_(None)).distinct()).all()

@@ -39,6 +39,9 @@ NOTICE_TYPES: dict[str, NoticeType] = {t.code: t for t in (
     NoticeType("ACTIVITY", "patron", "first", ("email", "print")),
     NoticeType("PARTNER_NEW_REQUEST", "library", "first", ("email",)),
     NoticeType("PARTNER_OVERDUE", "library", "first", ("email",), days=(7,), timed=True),
+    # optional (blocks.md): no channel on until a library turns one on in its notice settings
+    NoticeType("BLOCK_APPLIED", "patron", "first", ()),
+    NoticeType("BLOCK_LIFTED", "patron", "first", ()),
     NoticeType("MANUAL", "patron", "first", ("email", "sms")),
 )}
 PATRON_TYPES = tuple(code for code, t in NOTICE_TYPES.items() if t.audience == "patron" and code != "MANUAL")

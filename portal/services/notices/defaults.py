@@ -4,7 +4,9 @@ Jinja2 syntax, rendered in a sandbox. Placeholders: ``patron`` (name, number),
 ``record`` (ill_id, title, article, author, kind, due, received, sent, total,
 currency), ``library`` (name, address, email, phone), ``partner`` (name, code:
 the other library of a PARTNER_* notice), ``level`` (the overdue notice number),
-``days_overdue``. A printed letter uses the e-mail template. SMS templates are
+``days_overdue``; for BLOCK_APPLIED / BLOCK_LIFTED ``block`` (code, description,
+note, starts, until: the first day it no longer applies, empty when open-ended,
+lift_reason). A printed letter uses the e-mail template. SMS templates are
 short; the portal adds the sender's name and the opt-out link to every SMS.
 """
 from __future__ import annotations
@@ -93,6 +95,29 @@ DEFAULTS: dict[tuple[str, str, str], tuple[str, str]] = {
     ("ACTIVITY", E, "en"): ("[{{ library.name }}] Your interlibrary loans", "Dear {{ patron.name }},\n\nYour open requests and loans." + _SIGN_EN),
     ("ACTIVITY", S, "ja"): ("", "{{ patron.name }}様 ILLのご利用状況をメールでお送りしました。"),
     ("ACTIVITY", S, "en"): ("", "{{ patron.name }}: we e-mailed you your interlibrary loans."),
+    # BLOCK_APPLIED / BLOCK_LIFTED (optional)
+    ("BLOCK_APPLIED", E, "ja"): ("【{{ library.name }}】ILLのご利用を停止しました",
+                                 "{{ patron.name }} 様\n\n次の理由により、ILL（文献複写・相互貸借）のご利用を停止しました。\n"
+                                 "理由: {{ block.description }}{% if block.note %}（{{ block.note }}）{% endif %}\n"
+                                 "期間: {{ block.starts }} から{% if block.until %} {{ block.until }} まで{% else %}解除まで{% endif %}\n"
+                                 "詳しくはカウンターにお問い合わせください。" + _SIGN_JA),
+    ("BLOCK_APPLIED", E, "en"): ("[{{ library.name }}] Your interlibrary loan service is suspended",
+                                 "Dear {{ patron.name }},\n\nYour use of interlibrary loan is suspended.\n"
+                                 "Reason: {{ block.description }}{% if block.note %} ({{ block.note }}){% endif %}\n"
+                                 "From {{ block.starts }}{% if block.until %} until {{ block.until }}{% else %} until further notice{% endif %}.\n"
+                                 "Please ask at the counter." + _SIGN_EN),
+    ("BLOCK_APPLIED", S, "ja"): ("", "{{ patron.name }}様 ILLのご利用を停止しました（{{ block.description }}"
+                                     "{% if block.until %}、{{ block.until }}まで{% endif %}）。"),
+    ("BLOCK_APPLIED", S, "en"): ("", "{{ patron.name }}: your ILL service is suspended ({{ block.description }}"
+                                     "{% if block.until %}, until {{ block.until }}{% endif %})."),
+    ("BLOCK_LIFTED", E, "ja"): ("【{{ library.name }}】ILLのご利用停止を解除しました",
+                                "{{ patron.name }} 様\n\nILLのご利用停止（{{ block.description }}）を解除しました。"
+                                "再びお申し込みいただけます。" + _SIGN_JA),
+    ("BLOCK_LIFTED", E, "en"): ("[{{ library.name }}] Your interlibrary loan service is open again",
+                                "Dear {{ patron.name }},\n\nThe suspension of your interlibrary loan service "
+                                "({{ block.description }}) has ended. You may place requests again." + _SIGN_EN),
+    ("BLOCK_LIFTED", S, "ja"): ("", "{{ patron.name }}様 ILLのご利用停止（{{ block.description }}）を解除しました。"),
+    ("BLOCK_LIFTED", S, "en"): ("", "{{ patron.name }}: your ILL service is open again ({{ block.description }} ended)."),
     # partner libraries
     ("PARTNER_NEW_REQUEST", E, "ja"): ("【ILL】新しい依頼があります（{{ record.ill_id }}）",
                                        "{{ library.name }} ご担当者様\n\n{{ partner.name }}（{{ partner.code }}）から新しいILL依頼が届きました。\n"

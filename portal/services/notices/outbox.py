@@ -171,8 +171,10 @@ def render_draft(draft: Draft, context: dict, own, email_subject: str = "") -> D
 # -- drafts for patrons and partner libraries ------------------------------------------------
 
 def patron_drafts(notice_type: str, record, patron, cycle: str, today: date, *, setting: TypeSetting | None = None,
-                  exclude: tuple[str, ...] = (), scheduled_for: datetime | None = None, detail: str = "") -> list[Draft]:
-    """The notices of one type to one patron, by the channels the library's policy picks."""
+                  exclude: tuple[str, ...] = (), scheduled_for: datetime | None = None, detail: str = "",
+                  extra_context: dict | None = None) -> list[Draft]:
+    """The notices of one type to one patron, by the channels the library's policy picks.
+    ``extra_context``: more placeholders by language (e.g. the block of a BLOCK_* notice)."""
     if patron is None or not patron.active:
         return []
     setting = setting or cached_setting(patron.library_id, notice_type)
@@ -186,6 +188,8 @@ def patron_drafts(notice_type: str, record, patron, cycle: str, today: date, *, 
     language = patron.language if patron.language in LANGUAGES else "ja"
     library = patron_library(patron, record)
     context = notice_context(notice_type, record, patron, library, None, cycle, today, language)
+    if extra_context:
+        context.update(extra_context.get(language) or {})
     own = cached_templates(patron.library_id, notice_type, language)
     email_subject = ""
     drafts = []

@@ -104,6 +104,9 @@ def sample_context(library, language: str) -> dict:
                     "code": library.code},
         "partner": {"name": "東北大学附属図書館" if ja else "Tohoku University Library", "code": "FA000002"},
         "level": 2, "days_overdue": 8,
+        "block": {"code": "SUSPENDED", "description": "利用停止中" if ja else "User is suspended",
+                  "note": "延滞資料あり" if ja else "overdue items", "starts": "2026-04-01", "until": "2026-05-01",
+                  "lift_reason": "返却済み" if ja else "returned"},
         "opt_out_url": "https://ill.example.ac.jp/o/aB3dE5fG7hJ9kL1mN3pQ5r",
     }
 
