@@ -140,8 +140,14 @@ def count():
     if channel != "sms":
         return render("notices/_count.html", count=None, channel=channel)
     with_footer = request.form.get("footer", "1") != "0"
-    return render("notices/_count.html", count=sms_preview_count(current_user.library, request.form.get("body", ""),
-                                                                 with_footer), channel=channel, with_footer=with_footer)
+    language = request.form.get("language", "")
+    if not language and request.form.get("patron"):  # the manual notice: the footer in the patron's language
+        from ..services.patrons import find_patron
+
+        patron = find_patron(current_user.library_id, request.form.get("patron", "").strip()[:64])
+        language = patron.language if patron is not None else ""
+    count = sms_preview_count(current_user.library, request.form.get("body", ""), with_footer, language or "ja")
+    return render("notices/_count.html", count=count, channel=channel, with_footer=with_footer)
 
 
 # -- settings: channels per type, templates, test connection (managers) --------------------------

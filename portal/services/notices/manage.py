@@ -338,14 +338,17 @@ __all__ = ["MAX_CHARACTERS", "cancel_notice", "create_manual_notice", "list_noti
            "record_receipt", "suppress_queued_sms"]
 
 
-def sms_preview_count(library, text: str, with_footer: bool = True):
+def sms_preview_count(library, text: str, with_footer: bool = True, language: str = "ja"):
     """The count an editor shows while typing: the text as sent, with the sender's name and an
-    opt-out link of the real length when ``with_footer`` (a template's placeholders count as typed)."""
+    opt-out link of the real length when ``with_footer`` (a template's placeholders count as typed).
+    The footer is in the recipient's language, as sent: the Japanese one alone makes an SMS UCS-2."""
     from .outbox import new_token, opt_out_url
-    from .templates import render_text, sms_footer
+    from .templates import LANGUAGES, render_text, sms_footer
 
     text = str(text or "")[:MAX_BODY]
     if with_footer:
-        footer = render_text(sms_footer("ja"), {"library": library_context(library), "opt_out_url": opt_out_url(new_token())})
+        language = language if language in LANGUAGES else "ja"
+        footer = render_text(sms_footer(language), {"library": library_context(library),
+                                                    "opt_out_url": opt_out_url(new_token())})
         return count_sms(text.strip() + footer) if text.strip() else count_sms("")
     return count_sms(text)
