@@ -42,6 +42,8 @@ NOTICE_TYPES: dict[str, NoticeType] = {t.code: t for t in (
     # optional (blocks.md): no channel on until a library turns one on in its notice settings
     NoticeType("BLOCK_APPLIED", "patron", "first", ()),
     NoticeType("BLOCK_LIFTED", "patron", "first", ()),
+    # optional: a daily digest to the library's own contact address (what waits, what is overdue)
+    NoticeType("STAFF_DIGEST", "library", "first", (), timed=True),
     NoticeType("MANUAL", "patron", "first", ("email", "sms")),
 )}
 PATRON_TYPES = tuple(code for code, t in NOTICE_TYPES.items() if t.audience == "patron" and code != "MANUAL")

@@ -1,5 +1,5 @@
 """The time-based notices of the daily job: DUE_SOON, OVERDUE (1st/2nd/3rd),
-PICKUP_REMINDER and PARTNER_OVERDUE.
+PICKUP_REMINDER and PARTNER_OVERDUE, and the optional STAFF_DIGEST (services.notices.digest).
 
 Idempotent per date: a notice's cycle (the due date, and the overdue level) is in
 its de-duplication key, so a second run finds every notice already written, and
@@ -138,6 +138,10 @@ def daily_step(today: date) -> DailyNotices:
             drafts, candidates = notices_due(code, today)
             result.candidates += candidates
             result.written[code] = len(write(drafts))
+    with unit_of_work():  # the optional staff digest, for the libraries that turned it on
+        from .digest import digest_drafts
+
+        result.written["STAFF_DIGEST"] = len(write(digest_drafts(today)))
     return result
 
 

@@ -118,6 +118,17 @@ DEFAULTS: dict[tuple[str, str, str], tuple[str, str]] = {
                                 "({{ block.description }}) has ended. You may place requests again." + _SIGN_EN),
     ("BLOCK_LIFTED", S, "ja"): ("", "{{ patron.name }}様 ILLのご利用停止（{{ block.description }}）を解除しました。"),
     ("BLOCK_LIFTED", S, "en"): ("", "{{ patron.name }}: your ILL service is open again ({{ block.description }} ended)."),
+    # STAFF_DIGEST (optional, daily, to the library's own contact address)
+    ("STAFF_DIGEST", E, "ja"): ("【ILL】{{ library.name }} 本日の状況（{{ digest.date }}）",
+                                "{{ library.name }} ご担当者様\n\n{{ digest.date }} のILLの状況です。\n"
+                                "{% for s in digest.sections %}\n■ {{ s.title_ja }}: {{ s.count }} 件\n"
+                                "{% for r in s.records %}  {{ r.ill_id }} {{ r.partner }} {{ r.title }}{% if r.due %}（期限 {{ r.due }}）{% endif %}\n{% endfor %}"
+                                "{% if s.count > s.records|length %}  ほか {{ s.count - s.records|length }} 件\n{% endif %}{% endfor %}"),
+    ("STAFF_DIGEST", E, "en"): ("[ILL] {{ library.name }}: today's digest ({{ digest.date }})",
+                                "To the ILL staff of {{ library.name }},\n\nInterlibrary loan on {{ digest.date }}.\n"
+                                "{% for s in digest.sections %}\n* {{ s.title_en }}: {{ s.count }}\n"
+                                "{% for r in s.records %}  {{ r.ill_id }} {{ r.partner }} {{ r.title }}{% if r.due %} (due {{ r.due }}){% endif %}\n{% endfor %}"
+                                "{% if s.count > s.records|length %}  and {{ s.count - s.records|length }} more\n{% endif %}{% endfor %}"),
     # partner libraries
     ("PARTNER_NEW_REQUEST", E, "ja"): ("【ILL】新しい依頼があります（{{ record.ill_id }}）",
                                        "{{ library.name }} ご担当者様\n\n{{ partner.name }}（{{ partner.code }}）から新しいILL依頼が届きました。\n"

@@ -107,6 +107,10 @@ def sample_context(library, language: str) -> dict:
         "block": {"code": "SUSPENDED", "description": "利用停止中" if ja else "User is suspended",
                   "note": "延滞資料あり" if ja else "overdue items", "starts": "2026-04-01", "until": "2026-05-01",
                   "lift_reason": "返却済み" if ja else "returned"},
+        "digest": {"date": "2026-04-01", "sections": [
+            {"code": "new_requests", "title_ja": "新しい依頼（受付待ち）", "title_en": "New requests waiting for you",
+             "count": 2, "records": [{"ill_id": "1000000123", "partner": "FA000002",
+                                      "title": "日本図書館情報学会誌" if ja else "Journal of Library Science", "due": ""}]}]},
         "opt_out_url": "https://ill.example.ac.jp/o/aB3dE5fG7hJ9kL1mN3pQ5r",
     }
 
