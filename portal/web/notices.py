@@ -42,6 +42,22 @@ def index():
                   letters=list_letter_files(current_user.library)[:10])
 
 
+@bp.get("/notices/report")
+def report():
+    """Send reports: the library's notices of a date range per type, channel and state."""
+    from ..services import portal_today
+    from ..services.notices.report import parse_range, send_report
+
+    values = {"from": request.args.get("from", ""), "to": request.args.get("to", "")}
+    try:
+        start, end = parse_range(values["from"], values["to"], portal_today())
+    except ValidationError as error:
+        return render("notices/report.html", status=422, values=values, errors=field_errors(error), report=None)
+    values = {"from": start.isoformat(), "to": end.isoformat()}
+    return render("notices/report.html", values=values, errors={},
+                  report=send_report(current_user.library_id, start, end))
+
+
 @bp.post("/notices/<int:notice_id>/cancel")
 def cancel(notice_id: int):
     try:
