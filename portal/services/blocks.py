@@ -291,12 +291,15 @@ def lenders_blocking(requester_id: int, lender_ids, today: date | None = None) -
 def _partner_hits(rows, lender_ids, command: str, today: date) -> dict[int, BlockView]:
     """For each lender, the first block (own, or a network block through its CONSORTIA) stopping command."""
     hits: dict[int, BlockView] = {}
+    consortia_of: dict[int, BlockDefinition | None] = {}  # one lookup per lender, not one per network row
     for lender_id in lender_ids:
         for block, definition in rows:
             if block.library_id == lender_id:
                 view = BlockView(block, definition, "own", today)
             elif definition.network_block:
-                consortia = definition_for(lender_id, "CONSORTIA")
+                if lender_id not in consortia_of:
+                    consortia_of[lender_id] = definition_for(lender_id, "CONSORTIA")
+                consortia = consortia_of[lender_id]
                 if consortia is None:
                     continue
                 view = BlockView(block, consortia, "consortia", today)

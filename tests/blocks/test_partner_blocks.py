@@ -248,3 +248,30 @@ def test_demerit_points_and_a_demerit_block_for_a_partner(world):
     from portal.extensions import db
     points = list(db.session.scalars(db.select(DemeritPoints).order_by(DemeritPoints.id)))
     assert [p.spent_by_id for p in points] == [suspension.id, suspension.id]
+
+
+def test_the_order_check_costs_the_same_queries_however_many_network_blocks(world):
+    """Each lender's CONSORTIA definition is looked up once, not once per network block row."""
+    from sqlalchemy import event
+
+    from portal.extensions import db
+
+    def queries_for_order(network_blocks: int) -> int:
+        for code in ("L3", "X", "O1", "O2")[:network_blocks]:
+            block(world, code, library="R", definition="LATE_RETURNS", note=f"late at {code}")
+        record = world.record("PREPARING", candidates=("L1", "L2"))
+        set_definition(world, "CONSORTIA", "L1", blocked_action="01")  # L1 and L2 let R's requests through
+        set_definition(world, "CONSORTIA", "L2", blocked_action="01")
+        db.session.expire_all()
+        seen = []
+        listen = lambda *args: seen.append(args[2])  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listen)
+        try:
+            record = world.run("R", record, "ORDER")
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listen)
+        assert record.lender_id == world.libraries["L1"].id
+        return len(seen)
+
+    queries_for_order(0)  # the first ORDER seeds code tables and caches
+    assert queries_for_order(1) == queries_for_order(4)
