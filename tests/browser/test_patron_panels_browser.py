@@ -72,3 +72,21 @@ def test_block_and_lift_from_the_patron_page(world, live_server, new_page, brows
         phone.screenshot(path="test-artifacts/patron-page-phone.png", full_page=True)
     finally:
         context.close()
+
+
+def test_the_send_report_page_passes_axe(world, live_server, new_page, axe_script):
+    from test_accessibility import axe_problems
+
+    patron = create_patron(world.user("R"), {"number": "P002", "name": "佐藤 一郎", "email": "ichiro@example.jp"})
+    record = world.record("SHIPPED", kind="copy", candidates=("L1",))
+    record.patron_id = patron.id
+    db.session.commit()
+    world.run("R", record, "RECEIVE")
+    page = new_page()
+    log_in(page, live_server, "user_r")
+    page.goto(live_server + "/notices")
+    page.get_by_role("link", name="Send report").click()
+    report = page.locator("#send-report")
+    expect(report.locator("tr[data-type=ARRIVED][data-channel=email] [data-status=queued]")).to_have_text("1")
+    expect(page.locator("#report-total")).to_have_text("1")
+    assert axe_problems(page, axe_script) == []
