@@ -133,3 +133,17 @@ def test_the_same_notice_is_not_written_twice(world):
     world.run("R", record, "RECEIVE")
     (arrived,) = notices(type="ARRIVED")
     assert db.session.query(NoticeEvent).filter_by(notice_id=arrived.id).count() == 1
+
+
+def test_a_withdrawn_consent_is_read_with_the_patron_in_the_command(world):
+    """The command loads the patron with all its consent rows at once: the latest decides."""
+    from portal.models.patron import PatronConsent
+
+    patron = make_patron(world)  # consent given ...
+    db.session.add(PatronConsent(patron_id=patron.id, channel="sms", action="withdrawn", method="counter",
+                                 wording="", recorded_by_id=world.users["R"].id))  # ... then withdrawn
+    db.session.commit()
+    db.session.expire_all()
+    world.run("R", record_for(world, patron, "SHIPPED", kind="copy"), "RECEIVE")
+    channels = {(n.channel, n.status) for n in notices(type="ARRIVED")}
+    assert ("email", "queued") in channels and ("sms", "queued") not in channels

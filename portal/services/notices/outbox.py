@@ -16,10 +16,11 @@ from datetime import date, datetime
 
 from flask import current_app
 from sqlalchemy import insert, select
+from sqlalchemy.orm import joinedload
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ...extensions import db
-from ...models import Library, Notice, NoticeEvent, NoticeLink, Record
+from ...models import Library, Notice, NoticeEvent, NoticeLink, Patron, Record
 from ...models.types import utcnow
 from ...workflow.fees import currency_places, format_amount
 from ...workflow.notice_rules import NOTICE_TYPES, Reach, TransitionFacts, choose_channels, notices_for_transition
@@ -219,8 +220,7 @@ def _safe_subject(draft: Draft, context: dict, own) -> str:
 
 
 def patron_library(patron, record) -> Library:
-    if record is not None and record.requester_id == patron.library_id:
-        return record.requester
+    # the identity map first: the command has usually loaded the library already
     return db.session.get(Library, patron.library_id)
 
 
@@ -342,6 +342,7 @@ def queue_for_transition(record: Record, entry, today: date) -> list[int]:
         db.session.flush()
     wanted = notices_for_transition(transition_facts(record, entry))
     drafts: list[Draft] = []
+    patron = None
     for notice_type, cycle in wanted:
         if notice_type == "PARTNER_NEW_REQUEST":
             # the command set lender_id; the relationship attribute may still hold the previous lender
@@ -349,5 +350,8 @@ def queue_for_transition(record: Record, entry, today: date) -> list[int]:
             if lender is not None:
                 drafts += partner_drafts(notice_type, record, lender, record.requester, lender, cycle, today)
         elif getattr(record, "patron_id", None) is not None:
-            drafts += patron_drafts(notice_type, record, record.patron, cycle, today)
+            if patron is None:  # the patron with its consents in one query (the SMS check reads them)
+                patron = db.session.execute(select(Patron).options(joinedload(Patron.consents))
+                                            .where(Patron.id == record.patron_id)).unique().scalar_one_or_none()
+            drafts += patron_drafts(notice_type, record, patron, cycle, today)
     return write(drafts)
