@@ -31,7 +31,7 @@ def test_block_and_lift_from_the_patron_page(world, live_server, new_page, brows
     log_in(page, live_server, "user_r")
     page.goto(live_server + "/patrons/P001")
     notices = page.locator("#patron-notices")
-    expect(notices).to_contain_text("ARRIVED")
+    expect(notices).to_contain_text("Item arrived")  # the ARRIVED notice, under its name
     expect(notices).to_contain_text("hanako@example.jp")
 
     blocks = page.locator("#blocks")
