@@ -148,3 +148,23 @@ def test_another_library_sees_only_network_blocks_marked(world, desk):
     assert "block-mark" in row_of(html, records["X2"].ill_id)
     create_patron(world.user("X"), {"number": "P001", "name": "同番号 別人"})
     assert "block-mark" not in desk.get("/patrons").get_data(as_text=True)
+
+
+def test_bulk_rows_mark_the_blocked_partner_with_one_query_for_the_page(world, desk):
+    lent = {code: world.record("PROCESSING", candidates=(code,)) for code in ("L1", "L2", "L3")}
+    blocked_one = world.record("PROCESSING", candidates=("L2",))
+    block(world, "R", library="L2", note="late returns")
+    desk.as_user("R")
+    # R's arrivals mode lists what its lenders shipped
+    for code, record in {**lent, "L2b": blocked_one}.items():
+        world.run(code[:2], record, "SEND", fees={"groups": [], "base_fee": "0", "postage": "0"})
+    desk.get("/bulk/receive?side=requester")
+    db.session.expire_all()
+    with Statements() as seen:
+        html = desk.get("/bulk/receive?side=requester").get_data(as_text=True)
+    assert "block-mark" in row_of(html, lent["L2"].ill_id) and "block-mark" in row_of(html, blocked_one.ill_id)
+    assert "block-mark" not in row_of(html, lent["L1"].ill_id) and "block-mark" not in row_of(html, lent["L3"].ill_id)
+    assert seen.on_blocks() == 1
+    # a scan brings its row with the mark too
+    fragment = desk.post("/bulk/arrive/scan", [("ill_id", lent["L2"].ill_id)], htmx=True).get_data(as_text=True)
+    assert "block-mark" in fragment.split('class="scan-row"')[1]
