@@ -42,11 +42,28 @@ ARTICLES = ["大学図書館における相互貸借の現状", "NACSIS-ILLの30
             "Resource sharing in academic libraries", "文献複写サービスの費用分析", ""]
 
 
-@click.command("bench", help="Measure bulk send, scanning and PDF slips on a 10,000-record database.")
-@click.option("--records", default=10_000, show_default=True, help="Filler records inserted in bulk.")
+@click.command("bench", help="Measure bulk send, scanning and PDF slips on a 10,000-record database; with --pages, "
+                              "the work lists, record page, lookup, search and a command on a national-size population "
+                              "(1,000 libraries of Zipf-like size) of each --records size.")
+@click.option("--records", default="10000", show_default=True,
+              help="Filler records inserted in bulk; with --pages one size or several separated by commas "
+                   "(10000,1000000: each in a fresh database, and the ratio of the largest to the smallest).")
 @click.option("--batch", default=100, show_default=True, help="Records sent and printed in one batch.")
 @click.option("--scans", default=50, show_default=True, help="Scan round trips measured (median).")
-def bench(records: int, batch: int, scans: int) -> None:
+@click.option("--pages", is_flag=True, help="Measure the pages (p50 / p95, queries per request) instead of the "
+                                            "shipping desk and notices.")
+@click.option("--requests", default=200, show_default=True, help="With --pages: requests measured per figure.")
+@click.option("--explain", is_flag=True, help="With --pages: print the query plans of the slowest statements.")
+def bench(records: str, batch: int, scans: int, pages: bool, requests: int, explain: bool) -> None:
+    from .bench_pages import parse_sizes, run_pages
+
+    sizes = parse_sizes(records)
+    if pages:
+        run_pages(os.environ.get("DATABASE_URL"), sizes, max(requests, 10), explain)
+        return
+    if len(sizes) > 1:
+        raise click.BadParameter("several sizes are for --pages", param_hint="--records")
+    records = sizes[0]
     url = os.environ.get("DATABASE_URL")
     folder = None
     if not url:

@@ -5,7 +5,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text,
-                        UniqueConstraint, event)
+                        UniqueConstraint, event, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -37,11 +37,32 @@ CHANGE_FIELDS = tuple(dict.fromkeys((*REQUESTER_EDITABLE, *LENDER_EDITABLE, "cla
                                      *DATE_FIELDS, *MONEY_FIELDS)))
 
 
+# The records a work list shows and counts: not archived, not final. The same SQL text is the
+# predicate of the partial indexes below and a condition of every work-list query
+# (services.search.active_condition), so that both databases can prove the index applies
+# (literals, not bound parameters: a generic plan could not use a partial index).
+ACTIVE_SQL = "archived = false AND status NOT IN ({})".format(
+    ", ".join(f"'{s.value}'" for s in sorted(Status) if s.is_final))
+
+
+def _active_index(name: str, *columns: str, extra: str = "") -> Index:
+    where = text(ACTIVE_SQL + (f" AND {extra}" if extra else ""))
+    return Index(name, *columns, postgresql_where=where, sqlite_where=where)
+
+
 class Record(db.Model):
     __tablename__ = "records"
     __table_args__ = (
         Index("ix_records_requester_status", "requester_id", "status"),
         Index("ix_records_lender_status", "lender_id", "status"),
+        # work lists at national scale: counts per status (index-only), the page in its default
+        # order (latest change first), the due tabs; each over the active records alone
+        _active_index("ix_records_requester_active", "requester_id", "status", "archived"),
+        _active_index("ix_records_lender_active", "lender_id", "status", "archived"),
+        _active_index("ix_records_requester_active_updated", "requester_id", "updated_at", "id"),
+        _active_index("ix_records_lender_active_updated", "lender_id", "updated_at", "id"),
+        _active_index("ix_records_requester_active_due", "requester_id", "due_on", extra="due_on IS NOT NULL"),
+        _active_index("ix_records_lender_active_due", "lender_id", "due_on", extra="due_on IS NOT NULL"),
         Index("ix_records_status_updated", "status", "updated_at"),
         Index("ix_records_status_due", "status", "due_on"),  # the daily job: due soon, overdue
         Index("ix_records_status_received", "status", "received_on"),  # the daily job: pickup reminders

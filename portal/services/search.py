@@ -6,11 +6,12 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, or_, select, text
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Candidate, HistoryEntry, Library, LocalNote, Record
+from ..models.record import ACTIVE_SQL
 from ..workflow.due import DEFAULT_DUE_SOON_DAYS, DUE_SOON, ITEM_OUT, ITEM_OUT_IN_RENEWAL, OVERDUE, due_window
 from ..workflow.machine import Side
 from ..workflow.numbers import clamp_page
@@ -119,7 +120,7 @@ def due_counts(library_id: int, side: Side, today: date, soon_days: int, kind: s
     counts = {}
     for state in (OVERDUE, DUE_SOON):
         query = select(func.count()).select_from(Record).where(
-            column == library_id, Record.archived.is_(False), due_condition(state, today, soon_days))
+            column == library_id, active_condition(), due_condition(state, today, soon_days))
         if kind in ("copy", "loan"):
             query = query.where(Record.kind == kind)
         counts[state] = db.session.scalar(query) or 0
@@ -132,6 +133,11 @@ def std_no_digits(text: str) -> str | None:
     return compact if re.fullmatch(r"[0-9]{4,12}[0-9X]?", compact) and len(compact) >= 4 else None
 
 
+def active_condition():
+    """SQL: the record is neither archived nor final, in the very words of the partial indexes' predicate."""
+    return text(ACTIVE_SQL.replace("archived", "records.archived").replace("status", "records.status"))
+
+
 def search_query(library_id: int, filters: SearchFilters):
     query = select(Record)
     if filters.side == Side.REQUESTER:
@@ -140,13 +146,15 @@ def search_query(library_id: int, filters: SearchFilters):
         query = query.where(Record.lender_id == library_id)
     else:
         query = query.where(visible_to(library_id))
-    if not filters.include_archive:
+    if not filters.include_archive and not filters.include_final:
+        query = query.where(active_condition())
+    elif not filters.include_archive:
         query = query.where(Record.archived.is_(False))
     if filters.status:
         query = query.where(Record.status == filters.status)
     if filters.statuses:
         query = query.where(Record.status.in_(filters.statuses))
-    if not filters.include_final:
+    if not filters.include_final and filters.include_archive:
         query = query.where(Record.status.not_in([s.value for s in FINAL_STATUSES]))
     if filters.kind in ("copy", "loan"):
         query = query.where(Record.kind == filters.kind)
@@ -182,11 +190,13 @@ def search_query(library_id: int, filters: SearchFilters):
 
 
 def page_of(query, page: int, per_page: int, sort: str, *options,
-            library_id: int | None = None) -> tuple[list[Record], int]:
-    """One page of a record query in the chosen order (with both parties loaded), and the query's total.
+            library_id: int | None = None, total: int | None = None) -> tuple[list[Record], int]:
+    """One page of a record query in the chosen order (with both parties loaded), and the query's total
+    (counted unless the caller knows it).
 
     A page past the last shows the last (`clamp_page` tells which page that is)."""
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    if total is None:
+        total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     page = clamp_page(page, total, per_page)  # past the last page: the last page
     rows = db.session.scalars(
         query.order_by(*sort_order(sort, library_id))
@@ -203,10 +213,11 @@ def search_records(library_id: int, filters: SearchFilters, page: int = 1, per_p
 
 
 def status_counts(library_id: int, side: Side, kind: str | None = None) -> dict[str, int]:
-    """Live counts per status for one side of a library's work lists (index-only)."""
+    """Live counts per status for one side of a library's work lists: an index-only scan of the partial
+    index over the side's active records (ix_records_*_active), never the library's whole backfile."""
     column = Record.requester_id if side is Side.REQUESTER else Record.lender_id
-    query = (select(Record.status, func.count()).where(column == library_id, Record.archived.is_(False))
-             .where(Record.status.not_in([s.value for s in FINAL_STATUSES])).group_by(Record.status))
+    query = (select(Record.status, func.count()).where(column == library_id, active_condition())
+             .group_by(Record.status))
     if kind in ("copy", "loan"):
         query = query.where(Record.kind == kind)
     counts = {status.value: 0 for status in Status if status not in FINAL_STATUSES}

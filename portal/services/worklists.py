@@ -29,11 +29,14 @@ def waiting_statuses(side: Side) -> list[Status]:
     return statuses
 
 
-def queue_totals(library_id: int) -> dict[str, int]:
-    """How many records wait on this library, per side (the header badge)."""
+def queue_totals(library_id: int, counts_of=None) -> dict[str, int]:
+    """How many records wait on this library, per side (the header badge).
+
+    `counts_of(side)` gives the side's status counts when the caller already has them
+    (a work list page counts once and the badge reuses them); by default they are counted."""
     totals = {}
     for side in Side:
-        counts = status_counts(library_id, side)
+        counts = counts_of(side) if counts_of else status_counts(library_id, side)
         totals[side.value] = sum(counts.get(s.value, 0) for s in queue_statuses(side))
     return totals
 
@@ -62,17 +65,19 @@ def last_actions(record_ids: list[int]) -> dict[int, HistoryEntry]:
     return {entry.record_id: entry for entry in entries}
 
 
-def _page(query, page: int, per_page: int, sort: str, library_id: int | None = None) -> Page:
-    rows, total = page_of(query, page, per_page, sort, library_id=library_id)
+def _page(query, page: int, per_page: int, sort: str, library_id: int | None = None,
+          total: int | None = None) -> Page:
+    rows, total = page_of(query, page, per_page, sort, library_id=library_id, total=total)
     return Page(rows, total, clamp_page(page, total, per_page), per_page, last_actions([r.id for r in rows]))
 
 
 def worklist(library_id: int, side: Side, statuses: list[str], kind: str | None = None,
              sort: str = "updated", page: int = 1, per_page: int = 50, due: str | None = None,
-             today: date | None = None, due_soon_days: int = 3) -> Page:
+             today: date | None = None, due_soon_days: int = 3, total: int | None = None) -> Page:
+    """One page of a work list; `total` when the caller knows it from the tab counts (no second count)."""
     filters = SearchFilters(side=side.value, kind=kind, statuses=list(statuses), include_final=False,
                             due=due, today=today, due_soon_days=due_soon_days)
-    return _page(search_query(library_id, filters), page, per_page, sort, library_id)
+    return _page(search_query(library_id, filters), page, per_page, sort, library_id, total)
 
 
 @dataclass

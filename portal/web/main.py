@@ -8,13 +8,14 @@ from flask_login import current_user
 
 from ..services import portal_today
 from ..services.access import load_record
-from ..services.search import SORTS, SearchFilters, due_counts, status_counts
+from ..services.search import SORTS, SearchFilters, due_counts
 from ..services.worklists import (SearchForm, participant_libraries, queue_statuses, search_page, waiting_statuses,
                                   worklist)
 from ..workflow.errors import DomainError
 from ..workflow.machine import Side
 from ..workflow.statuses import Status
 from ..workflow.numbers import parse_int, parse_page
+from .counts import status_counts_once
 from .export import EXPORT_LIMIT, csv_response
 from .htmx import is_htmx, render
 
@@ -47,17 +48,20 @@ def worklists():
         rows = worklist(library_id, side, statuses, kind, _sort(), 1, EXPORT_LIMIT, due=due, today=today,
                         due_soon_days=soon_days)
         return csv_response(rows, library_id, today, soon_days, f"worklist-{side.value}-{tab or 'all'}")
-    counts = status_counts(library_id, side, kind)
+    counts = status_counts_once(library_id, side, kind)  # the header badge reuses them
     other_side = Side.REQUESTER if side is Side.LENDER else Side.LENDER
-    other_counts = status_counts(library_id, other_side, kind)
+    other_counts = status_counts_once(library_id, other_side, kind)
+    tab_due_counts = due_counts(library_id, side, today, soon_days, kind)
+    total = tab_due_counts[due] if due else sum(counts.get(code, 0) for code in statuses)
     context = {
         "side": side, "kind": kind or "", "tab": tab, "sort": _sort(), "mine": mine, "waiting": waiting,
         "counts": counts, "mine_total": sum(counts[s.value] for s in mine),
         "waiting_total": sum(counts[s.value] for s in waiting),
         "other_total": sum(other_counts[s.value] for s in queue_statuses(other_side)),
-        "due_counts": due_counts(library_id, side, today, soon_days, kind),
+        "due_counts": tab_due_counts,
         "page": worklist(library_id, side, statuses, kind, _sort(), _page_number(),
-                         current_app.config["PAGE_SIZE"], due=due, today=today, due_soon_days=soon_days),
+                         current_app.config["PAGE_SIZE"], due=due, today=today, due_soon_days=soon_days,
+                         total=total),
         "today": today,
     }
     current = {"side": side.value, "kind": kind, "status": tab or None, "sort": _sort()}

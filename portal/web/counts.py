@@ -1,0 +1,22 @@
+"""Status counts counted once per request: the work list and the header badge share them."""
+from __future__ import annotations
+
+from flask import g
+
+from ..services.search import status_counts
+from ..services.worklists import queue_totals
+from ..workflow.machine import Side
+
+
+def status_counts_once(library_id: int, side: Side, kind: str | None = None) -> dict[str, int]:
+    """services.search.status_counts, remembered for the rest of this request."""
+    remembered = g.setdefault("status_counts", {})
+    key = (library_id, side, kind)
+    if key not in remembered:
+        remembered[key] = status_counts(library_id, side, kind)
+    return remembered[key]
+
+
+def queue_totals_once(library_id: int) -> dict[str, int]:
+    """The header badge: from the counts this request already made (a work list page), else counted once."""
+    return queue_totals(library_id, lambda side: status_counts_once(library_id, side))
