@@ -125,7 +125,8 @@ def zipf_weights(count: int) -> list[float]:
 
 def populate(db, size: int, seed: int = 12) -> int:
     """Libraries and `size` records with their rows, in bulk; returns the busiest library's id."""
-    from .models import Candidate, FeeGroupRow, HistoryEntry, Library, LocalNote, Record
+    from .models import Candidate, FeeGroupRow, HistoryEntry, Library, LocalNote, Record, RecordSearch
+    from .services import search_index
 
     rng = random.Random(seed)
     now = datetime.now(timezone.utc).replace(microsecond=0)
@@ -137,7 +138,7 @@ def populate(db, size: int, seed: int = 12) -> int:
     library_ids = list(db.session.scalars(select(Library.id).order_by(Library.id)))
     weights = zipf_weights(len(library_ids))
     tables = [Record.__table__, Candidate.__table__, HistoryEntry.__table__, FeeGroupRow.__table__,
-              LocalNote.__table__]
+              LocalNote.__table__, RecordSearch.__table__]
     dropped = drop_indexes(db, tables)
     loader = Loader(db, tables)
     history_id = candidate_id = fee_id = note_id = 0
@@ -213,6 +214,9 @@ def populate(db, size: int, seed: int = 12) -> int:
         loader.load(HistoryEntry.__table__, history)
         loader.load(FeeGroupRow.__table__, fees)
         loader.load(LocalNote.__table__, notes)
+        loader.load(RecordSearch.__table__, [
+            {"record_id": row["record_id"], "terms": search_index.stored(loader.dialect, row["terms"])}
+            for row in search_index.bulk_rows(records, history, notes)])
     loader.finish()
     create_indexes(db, dropped)
     return library_ids[0]
@@ -230,21 +234,40 @@ def make_article(rng: random.Random) -> str:
     return f"{rng.choice(EN_WORDS)} {rng.choice(EN_WORDS).lower()} in {rng.choice(EN_WORDS).lower()}"
 
 
+def _on_this_database(index, dialect_name: str) -> bool:
+    condition = getattr(index, "_ddl_if", None)
+    return condition is None or condition.dialect is None or condition.dialect == dialect_name
+
+
 def drop_indexes(db, tables) -> list:
-    """The secondary indexes of the bulk tables, dropped for the load (built again by create_indexes)."""
+    """The secondary indexes of the bulk tables (and on SQLite the triggers that feed FTS5), dropped for
+    the load; create_indexes builds them again."""
+    from .models.search import FTS_DDL
+
     dropped = []
+    name = db.engine.dialect.name
     with db.engine.begin() as connection:
         for table in tables:
             for index in list(table.indexes):
-                index.drop(connection, checkfirst=True)
-                dropped.append(index)
+                if _on_this_database(index, name):
+                    index.drop(connection, checkfirst=True)
+                    dropped.append(index)
+        if name == "sqlite":
+            for statement in FTS_DDL[1:]:
+                connection.exec_driver_sql("DROP TRIGGER IF EXISTS " + statement.split()[2])
     return dropped
 
 
 def create_indexes(db, indexes) -> None:
+    from .models.search import FTS_DDL
+
     with db.engine.begin() as connection:
         for index in indexes:
             index.create(connection, checkfirst=True)
+        if db.engine.dialect.name == "sqlite":  # the FTS5 index in one pass, then its triggers again
+            connection.exec_driver_sql("INSERT INTO record_search_fts(record_search_fts) VALUES ('rebuild')")
+            for statement in FTS_DDL[1:]:
+                connection.exec_driver_sql(statement)
     if db.engine.dialect.name == "postgresql":  # the id sequences go on after the loaded rows
         with db.engine.begin() as connection:
             for table in ("records", "candidates", "history_entries", "fee_groups", "local_notes"):
@@ -258,7 +281,8 @@ class Loader:
     def __init__(self, db, tables):
         self.db = db
         self.connection = db.engine.raw_connection()
-        self.postgresql = db.engine.dialect.name == "postgresql"
+        self.dialect = db.engine.dialect.name
+        self.postgresql = self.dialect == "postgresql"
         self.defaults = {table.name: column_defaults(table) for table in tables}
 
     def load(self, table, rows: list[dict]) -> None:

@@ -5,6 +5,7 @@ from .block import (Block, BlockDefinition, BlockDescription, BlockJobReport, Bl
 from .library import CommentTemplate, FeeDefault, Library
 from .patron import Patron, PatronConsent
 from .record import Candidate, FeeGroupRow, HistoryEntry, LocalNote, Record
+from .search import RecordSearch
 from .slip_batch import SlipBatch
 from .user import ApiToken, User
 from .notice import Notice, NoticeEvent, NoticeLink, NoticeSetting, NoticeTemplate, WorkerHeartbeat
@@ -13,7 +14,7 @@ __all__ = [
     "Block", "BlockDefinition", "BlockDescription", "BlockJobReport", "BlockPolicy", "ClosedDate",
     "DemeritPointRule", "DemeritPoints", "LibraryCalendarSettings",
     "ApiToken", "Candidate", "CommentTemplate", "FeeDefault", "FeeGroupRow",
-    "HistoryEntry", "Library", "LoginFailure", "LocalNote", "Patron", "PatronConsent", "Record", "SlipBatch",
+    "HistoryEntry", "Library", "LoginFailure", "LocalNote", "Patron", "PatronConsent", "Record", "RecordSearch", "SlipBatch",
     "User",
     "Notice", "NoticeEvent", "NoticeLink", "NoticeSetting", "NoticeTemplate", "WorkerHeartbeat",
 ]

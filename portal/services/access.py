@@ -1,7 +1,7 @@
 """Who may see a record, and as which side."""
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import exists, or_
 
 from ..extensions import db
 from ..models import HistoryEntry, Record
@@ -16,10 +16,10 @@ def visible_to(library_id: int):
     then declined, or was passed over by FORWARD): it keeps read-only access,
     also after RETRY or a re-sent request reset the candidates.
     """
-    acted_as_lender = select(HistoryEntry.record_id).where(
-        HistoryEntry.library_id == library_id, HistoryEntry.side == Side.LENDER.value)
-    return or_(Record.requester_id == library_id, Record.lender_id == library_id,
-               Record.id.in_(acted_as_lender))
+    acted_as_lender = exists().where(HistoryEntry.record_id == Record.id, HistoryEntry.library_id == library_id,
+                                     HistoryEntry.side == Side.LENDER.value)
+    # EXISTS, correlated: a probe of ix_history_library_side per record, not a hash of all the library's history
+    return or_(Record.requester_id == library_id, Record.lender_id == library_id, acted_as_lender)
 
 
 def side_of(record: Record, library_id: int) -> Side | None:

@@ -6,7 +6,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import and_, case, func, or_, select, text
+from sqlalchemy import and_, case, exists, func, or_, select, text
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
@@ -16,7 +16,9 @@ from ..workflow.due import DEFAULT_DUE_SOON_DAYS, DUE_SOON, ITEM_OUT, ITEM_OUT_I
 from ..workflow.machine import Side
 from ..workflow.numbers import clamp_page
 from ..workflow.statuses import FINAL_STATUSES, Status
+from ..workflow.search_terms import grams
 from .access import visible_to
+from .search_index import matching_ids
 
 # Every column of a record list sorts both ways: "title" ascending, "-title" descending.
 # "updated" (latest change first) is the default; "oldest" its reverse (kept for old links).
@@ -96,6 +98,13 @@ def contains(column, text: str):
     return column.ilike(f"%{escaped}%", escape="\\")
 
 
+def own_note_contains(library_id: int, text: str):
+    """SQL: the library's own local note of the record contains `text` (a probe of the note's unique key
+    per record, not a scan of the library's notes)."""
+    return exists().where(LocalNote.record_id == Record.id, LocalNote.library_id == library_id,
+                          contains(LocalNote.text, text))
+
+
 def item_out_condition():
     """SQL twin of workflow.due.item_out: a loan whose item is with the requester."""
     return and_(Record.kind == "loan", or_(
@@ -138,13 +147,40 @@ def active_condition():
     return text(ACTIVE_SQL.replace("archived", "records.archived").replace("status", "records.status"))
 
 
-def search_query(library_id: int, filters: SearchFilters):
+def text_term_sets(text: str) -> list[set[str]] | None:
+    """The search index's terms for a free-text search: one set per way the text matches (the text
+    itself, an ISSN/ISBN's digits), or None when one of them has no term (too short: scan instead)."""
+    sets = [grams(text)]
+    standard_number = std_no_digits(text)
+    if standard_number:
+        sets.append(grams(standard_number))
+    return sets if all(sets) else None
+
+
+def search_query(library_id: int, filters: SearchFilters, extra_terms: set[str] | frozenset = frozenset(),
+                 use_index: bool = True):
+    """The records a search finds. With searched text, the search index narrows the records to those
+    holding its terms and visible to the library (one index lookup), and the conditions below then
+    check each of those candidates exactly; `extra_terms` are terms every match holds besides.
+    (`use_index=False`: the same search by scanning, which the tests compare it with.)"""
     query = select(Record)
+    text = filters.q.strip()
+    term_sets = text_term_sets(text) if text and use_index else None
+    if (text and term_sets is None) or not use_index:
+        indexed = None  # too short for the index (or not asked for): the plain scan
+    elif term_sets is not None:
+        indexed = [terms | extra_terms for terms in term_sets]
+    else:
+        indexed = [set(extra_terms)] if extra_terms else None
+    if indexed:  # visibility comes with the index's candidates
+        dialect = db.session.get_bind().dialect.name
+        query = query.where(Record.id.in_(matching_ids(dialect, library_id, indexed,
+                                                       Record.pk_from_ill_id(text) if text else None)))
     if filters.side == Side.REQUESTER:
         query = query.where(Record.requester_id == library_id)
     elif filters.side == Side.LENDER:
         query = query.where(Record.lender_id == library_id)
-    else:
+    elif not indexed:
         query = query.where(visible_to(library_id))
     if not filters.include_archive and not filters.include_final:
         query = query.where(active_condition())
@@ -162,15 +198,12 @@ def search_query(library_id: int, filters: SearchFilters):
         query = query.where(due_condition(filters.due, filters.today, filters.due_soon_days))
     if filters.slip in ("unprinted", "printed"):
         query = query.where(slip_printed(filters.slip == "printed"))
-    text = filters.q.strip()
     if text:
         pk = Record.pk_from_ill_id(text)
-        own_notes = select(LocalNote.record_id).where(LocalNote.library_id == library_id,
-                                                      contains(LocalNote.text, text))
         conditions = [contains(column, text) for column in (Record.title, Record.article, Record.bib_note,
                                                             Record.author, Record.client_name,
                                                             Record.requester_number, Record.lender_number)]
-        conditions.append(Record.id.in_(own_notes))
+        conditions.append(own_note_contains(library_id, text))
         standard_number = std_no_digits(text)
         if standard_number:  # ISSN / ISBN with or without hyphens, on either side
             stored = func.upper(func.replace(func.replace(Record.std_no, "-", ""), " ", ""))

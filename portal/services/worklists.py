@@ -8,12 +8,13 @@ from datetime import date
 from sqlalchemy import func, or_, select
 
 from ..extensions import db
-from ..models import HistoryEntry, Library, LocalNote, Record, User
+from ..models import HistoryEntry, Library, Record, User
 from ..workflow.machine import Side
 from ..workflow.statuses import Queue, Status, statuses_in_queue
 from ..workflow.numbers import clamp_page
 from . import portal_zone
-from .search import SearchFilters, contains, page_of, search_query, status_counts
+from ..workflow.search_terms import grams
+from .search import SearchFilters, contains, own_note_contains, page_of, search_query, status_counts
 
 
 def queue_statuses(side: Side) -> list[Status]:
@@ -48,6 +49,7 @@ class Page:
     page: int
     per_page: int
     last_actions: dict[int, HistoryEntry]
+    more: bool = False  # more matches than `total` (counted no further)
 
     @property
     def pages(self) -> int:
@@ -66,9 +68,14 @@ def last_actions(record_ids: list[int]) -> dict[int, HistoryEntry]:
 
 
 def _page(query, page: int, per_page: int, sort: str, library_id: int | None = None,
-          total: int | None = None) -> Page:
+          total: int | None = None, count_limit: int | None = None) -> Page:
+    more = False
+    if total is None and count_limit is not None:  # count no further than "more than count_limit"
+        total = db.session.scalar(select(func.count()).select_from(
+            query.order_by(None).limit(count_limit + 1).subquery())) or 0
+        more, total = total > count_limit, min(total, count_limit)
     rows, total = page_of(query, page, per_page, sort, library_id=library_id, total=total)
-    return Page(rows, total, clamp_page(page, total, per_page), per_page, last_actions([r.id for r in rows]))
+    return Page(rows, total, clamp_page(page, total, per_page), per_page, last_actions([r.id for r in rows]), more)
 
 
 def worklist(library_id: int, side: Side, statuses: list[str], kind: str | None = None,
@@ -89,22 +96,24 @@ class SearchForm:
     local_number: str = ""
 
 
+#: The search page counts its matches up to this many: past it, "more than" is all a page needs.
+SEARCH_COUNT_LIMIT = 1_000
+
+
 def search_page(library_id: int, filters: SearchFilters, extra: SearchForm, sort: str = "updated",
-                page: int = 1, per_page: int = 50) -> Page:
-    query = search_query(library_id, filters)
-    if extra.title.strip():
-        title = extra.title.strip()
+                page: int = 1, per_page: int = 50, count_limit: int | None = SEARCH_COUNT_LIMIT) -> Page:
+    title, client, number = extra.title.strip(), extra.client.strip(), extra.local_number.strip()
+    # every match of a field holds that field's terms: the search index narrows by them too
+    query = search_query(library_id, filters, grams(title) | grams(client) | grams(number))
+    if title:
         query = query.where(or_(contains(Record.title, title), contains(Record.article, title),
                                 contains(Record.bib_note, title)))
-    if extra.client.strip():
-        query = query.where(contains(Record.client_name, extra.client.strip()))
-    if extra.local_number.strip():
-        number = extra.local_number.strip()
-        own_notes = select(LocalNote.record_id).where(LocalNote.library_id == library_id,
-                                                      contains(LocalNote.text, number))
+    if client:
+        query = query.where(contains(Record.client_name, client))
+    if number:
         query = query.where(or_(contains(Record.requester_number, number), contains(Record.lender_number, number),
-                                Record.id.in_(own_notes)))
-    return _page(query, page, per_page, sort, library_id)
+                                own_note_contains(library_id, number)))
+    return _page(query, page, per_page, sort, library_id, count_limit=count_limit)
 
 
 def participant_libraries(network: str | None = None) -> list[Library]:
@@ -112,6 +121,13 @@ def participant_libraries(network: str | None = None) -> list[Library]:
     if network:
         query = query.where(Library.network == network)
     return list(db.session.scalars(query))
+
+
+def partner_choices(library_id: int) -> list[tuple[str, str]]:
+    """(code, name) of every other library, for the search page's partner select: plain rows, not
+    1,000 Library objects."""
+    return [tuple(row) for row in db.session.execute(
+        select(Library.code, Library.name).where(Library.id != library_id).order_by(Library.network, Library.code))]
 
 
 def library_users(library_id: int | None = None) -> list[User]:

@@ -9,7 +9,7 @@ from flask_login import current_user
 from ..services import portal_today
 from ..services.access import load_record
 from ..services.search import SORTS, SearchFilters, due_counts
-from ..services.worklists import (SearchForm, participant_libraries, queue_statuses, search_page, waiting_statuses,
+from ..services.worklists import (SearchForm, partner_choices, queue_statuses, search_page, waiting_statuses,
                                   worklist)
 from ..workflow.errors import DomainError
 from ..workflow.machine import Side
@@ -18,6 +18,7 @@ from ..workflow.numbers import parse_int, parse_page
 from .counts import status_counts_once
 from .export import EXPORT_LIMIT, csv_response
 from .htmx import is_htmx, render
+from .labels import partner_options
 
 bp = Blueprint("main", __name__)
 
@@ -110,7 +111,7 @@ def search():
                                                 "client", "local_number", "archive", "all"))
     if searched and args.get("format") == "csv":  # every result, not one page
         today = portal_today()
-        rows = search_page(library_id, filters, extra, _sort(), 1, EXPORT_LIMIT)
+        rows = search_page(library_id, filters, extra, _sort(), 1, EXPORT_LIMIT, count_limit=None)
         return csv_response(rows, library_id, today, current_user.library.due_soon_days, "search")
     page = search_page(library_id, filters, extra, _sort(), _page_number(),
                        current_app.config["PAGE_SIZE"]) if searched else None
@@ -122,5 +123,5 @@ def search():
     return render("search/index.html", "results", args=args, page=page, statuses=list(Status),
                   sort_url=lambda key: search_url(sort=key, page=""), page_url=lambda n: search_url(page=n),
                   csv_url=search_url(format="csv", page=""),
-                  libraries=[lib for lib in participant_libraries() if lib.id != library_id],
+                  partner_options=partner_options(partner_choices(library_id), args.get("partner", "")),
                   today=portal_today(), sort=_sort())

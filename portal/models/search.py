@@ -1,0 +1,55 @@
+"""The search index: one row of terms per record (workflow.search_terms), kept by services.search_index."""
+from __future__ import annotations
+
+from sqlalchemy import DDL, ForeignKey, Index, Text, event
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+
+# PostgreSQL: a text[] under a GIN index (containment @> of the searched terms). SQLite: the terms
+# separated by spaces, indexed by the FTS5 table record_search_fts (external content, kept by triggers).
+TERMS_TYPE = Text().with_variant(ARRAY(Text), "postgresql")
+
+FTS_DDL = [
+    "CREATE VIRTUAL TABLE record_search_fts USING fts5(terms, content='record_search', "
+    "content_rowid='record_id', tokenize=\"ascii tokenchars '_'\")",
+    "CREATE TRIGGER record_search_ai AFTER INSERT ON record_search BEGIN "
+    "INSERT INTO record_search_fts(rowid, terms) VALUES (new.record_id, new.terms); END",
+    "CREATE TRIGGER record_search_ad AFTER DELETE ON record_search BEGIN "
+    "INSERT INTO record_search_fts(record_search_fts, rowid, terms) VALUES ('delete', old.record_id, old.terms); END",
+    "CREATE TRIGGER record_search_au AFTER UPDATE ON record_search BEGIN "
+    "INSERT INTO record_search_fts(record_search_fts, rowid, terms) VALUES ('delete', old.record_id, old.terms); "
+    "INSERT INTO record_search_fts(rowid, terms) VALUES (new.record_id, new.terms); END",
+]
+FTS_TABLES = ("record_search_fts", "record_search_fts_data", "record_search_fts_idx", "record_search_fts_docsize",
+              "record_search_fts_config", "record_search_fts_content")
+
+
+class RecordSearch(db.Model):
+    __tablename__ = "record_search"
+    __table_args__ = (
+        Index("ix_record_search_terms", "terms", postgresql_using="gin").ddl_if(dialect="postgresql"),
+    )
+
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"), primary_key=True,
+                                           autoincrement=False)
+    terms: Mapped[object] = mapped_column(TERMS_TYPE)
+
+
+for _statement in FTS_DDL:
+    event.listen(RecordSearch.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
+event.listen(RecordSearch.__table__, "before_drop",
+             DDL("DROP TABLE IF EXISTS record_search_fts").execute_if(dialect="sqlite"))
+
+
+def schema_filter(dialect_name: str):
+    """Alembic's include_object for this dialect: FTS5's own tables and the PostgreSQL-only GIN index are
+    not the models' business (autogenerate and the schema test must neither drop nor add them)."""
+    def include(obj, name, type_, _reflected, _compare_to) -> bool:
+        if type_ == "table" and name and name.startswith("record_search_fts"):
+            return False
+        if type_ == "index" and name == "ix_record_search_terms" and dialect_name != "postgresql":
+            return False
+        return True
+    return include

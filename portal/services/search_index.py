@@ -1,0 +1,176 @@
+"""The search index kept beside the records, and the candidate query it serves.
+
+Every flush that changes what a record's search finds (a searchable field, its lender,
+a local note, a new former lender in its history) rewrites that record's row of
+terms in the same transaction, whichever path made the change: a command through
+perform_command, create, bulk, CALLBACK's restore, the demo. (The archive job's bulk
+UPDATE changes only `archived`, which the index does not hold.)
+"""
+from __future__ import annotations
+
+from sqlalchemy import bindparam, event, inspect, literal_column, or_, select, table, union
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Session
+from sqlalchemy.types import Text
+
+from ..models import HistoryEntry, LocalNote, Record, RecordSearch
+from ..workflow.search_terms import access_term, compact_std_no, document_terms
+
+#: The record fields free-text search looks in (services.search.search_query); the compact ISSN/ISBN besides.
+SEARCHED_FIELDS = ("title", "article", "bib_note", "author", "client_name", "requester_number", "lender_number",
+                   "std_no")
+LENDER = "lender"
+
+
+def record_texts(values, notes) -> list[str]:
+    """The texts a record is found by: its searched fields, the compact standard number, every local note."""
+    get = values.get if isinstance(values, dict) else lambda name: getattr(values, name)
+    return [get(name) or "" for name in SEARCHED_FIELDS] + [compact_std_no(get("std_no") or "")] + list(notes)
+
+
+def terms_of(connection, record: Record) -> list[str]:
+    """A record's terms now (after the flush): its texts, its parties and its former lenders."""
+    if "local_notes" in record.__dict__:
+        notes = [note.text for note in record.local_notes]
+    else:
+        notes = list(connection.execute(select(LocalNote.text).where(LocalNote.record_id == record.id)).scalars())
+    if "history" in record.__dict__:
+        former = {entry.library_id for entry in record.history if entry.side == LENDER}
+    else:
+        former = set(connection.execute(select(HistoryEntry.library_id).distinct().where(
+            HistoryEntry.record_id == record.id, HistoryEntry.side == LENDER)).scalars())
+    return document_terms(record_texts(record, notes), [record.requester_id, record.lender_id, *former])
+
+
+def stored(dialect_name: str, terms: list[str]):
+    """The terms as the column holds them: a text[] on PostgreSQL, space-separated elsewhere (FTS5 reads them)."""
+    return list(terms) if dialect_name == "postgresql" else " ".join(terms)
+
+
+def write_terms(connection, record_id: int, terms: list[str]) -> None:
+    name = connection.dialect.name
+    insert = postgresql.insert if name == "postgresql" else sqlite.insert
+    statement = insert(RecordSearch).values(record_id=record_id, terms=stored(name, terms))
+    connection.execute(statement.on_conflict_do_update(index_elements=["record_id"],
+                                                       set_={"terms": statement.excluded.terms}))
+
+
+_TRACKED = (*SEARCHED_FIELDS, "lender_id", "requester_id")
+
+
+def _changed_records(session: Session) -> set[int]:
+    changed: set[int] = set()
+    for obj in session.new:
+        if isinstance(obj, Record):
+            changed.add(obj.id)
+        elif isinstance(obj, LocalNote):
+            changed.add(obj.record_id)
+        elif isinstance(obj, HistoryEntry) and obj.side == LENDER:
+            record = session.get(Record, obj.record_id) if obj.record_id else None
+            if record is None or record.lender_id != obj.library_id:  # else the lender's term is there already
+                changed.add(obj.record_id)
+    for obj in session.dirty:
+        if isinstance(obj, Record):
+            state = inspect(obj)
+            if any(state.attrs[name].history.has_changes() for name in _TRACKED):
+                changed.add(obj.id)
+        elif isinstance(obj, LocalNote) and inspect(obj).attrs.text.history.has_changes():
+            changed.add(obj.record_id)
+    for obj in session.deleted:
+        if isinstance(obj, LocalNote):
+            changed.add(obj.record_id)
+    return {record_id for record_id in changed if record_id is not None}
+
+
+@event.listens_for(Session, "after_flush")
+def _keep_index(session: Session, _context) -> None:
+    """The changed records' terms, rewritten in the flush's own transaction."""
+    changed = _changed_records(session)
+    if not changed:
+        return
+    deleted = {obj.id for obj in session.deleted if isinstance(obj, Record)}
+    connection = session.connection()
+    for record_id in sorted(changed - deleted):
+        record = session.get(Record, record_id)
+        if record is not None:
+            write_terms(connection, record_id, terms_of(connection, record))
+
+
+def computed_terms(connection, record_ids=None, chunk: int = 2_000):
+    """(record id, terms) computed afresh from the tables, for every record or those of `record_ids`."""
+    records = Record.__table__
+    query = select(records.c.id, records.c.requester_id, records.c.lender_id,
+                   *[records.c[name] for name in SEARCHED_FIELDS]).order_by(records.c.id)
+    if record_ids is not None:
+        query = query.where(records.c.id.in_(list(record_ids)))
+    rows = connection.execute(query).mappings().all()
+    for start in range(0, len(rows), chunk):
+        part = rows[start:start + chunk]
+        ids = [row["id"] for row in part]
+        notes: dict[int, list[str]] = {}
+        for record_id, text in connection.execute(select(LocalNote.record_id, LocalNote.text)
+                                                  .where(LocalNote.record_id.in_(ids))):
+            notes.setdefault(record_id, []).append(text)
+        former: dict[int, set[int]] = {}
+        for record_id, library_id in connection.execute(
+                select(HistoryEntry.record_id, HistoryEntry.library_id).distinct()
+                .where(HistoryEntry.record_id.in_(ids), HistoryEntry.side == LENDER)):
+            former.setdefault(record_id, set()).add(library_id)
+        for row in part:
+            yield row["id"], document_terms(record_texts(dict(row), notes.get(row["id"], [])),
+                                            [row["requester_id"], row["lender_id"], *former.get(row["id"], ())])
+
+
+def rebuild(connection, record_ids=None) -> int:
+    """Rewrite the terms of every record (or of `record_ids`) from the tables; returns how many."""
+    done = 0
+    for record_id, terms in computed_terms(connection, record_ids):
+        write_terms(connection, record_id, terms)
+        done += 1
+    return done
+
+
+def stored_terms(connection) -> dict[int, list[str]]:
+    """Every record's terms as the index holds them (sorted lists on both databases)."""
+    rows = connection.execute(select(RecordSearch.record_id, RecordSearch.terms))
+    return {record_id: sorted(terms if isinstance(terms, list) else terms.split()) for record_id, terms in rows}
+
+
+def bulk_rows(records: list[dict], history: list[dict], notes: list[dict]) -> list[dict]:
+    """Index rows for records loaded in bulk (the benchmark), from the rows themselves."""
+    note_texts: dict[int, list[str]] = {}
+    for note in notes:
+        note_texts.setdefault(note["record_id"], []).append(note["text"])
+    former: dict[int, set[int]] = {}
+    for entry in history:
+        if entry["side"] == LENDER:
+            former.setdefault(entry["record_id"], set()).add(entry["library_id"])
+    return [{"record_id": row["id"],
+             "terms": document_terms(record_texts(row, note_texts.get(row["id"], [])),
+                                     [row["requester_id"], row.get("lender_id"), *former.get(row["id"], ())])}
+            for row in records]
+
+
+# -- the candidate query ------------------------------------------------------------------
+
+def matching_ids(dialect_name: str, library_id: int, term_sets: list[set[str]], pk: int | None = None):
+    """SELECT of the ids of records visible to the library whose terms hold every term of one of the sets
+    (and the record `pk` when visible): a superset of the matches, served by the GIN / FTS5 index."""
+    access = access_term(library_id)
+    sets = [sorted(terms | {access}) for terms in term_sets]
+    if dialect_name == "postgresql":
+        array = ARRAY(Text)
+        found = select(RecordSearch.record_id).where(or_(*[
+            RecordSearch.terms.op("@>")(bindparam(None, terms, type_=array)) for terms in sets]))
+        by_pk = select(RecordSearch.record_id).where(
+            RecordSearch.record_id == pk, RecordSearch.terms.op("@>")(bindparam(None, [access], type_=array)))
+    else:
+        fts = table("record_search_fts")
+        expression = " OR ".join("(" + " AND ".join(f'"{term}"' for term in terms) + ")" for terms in sets)
+        found = select(literal_column("rowid")).select_from(fts).where(
+            literal_column("record_search_fts").op("MATCH")(bindparam(None, expression)))
+        by_pk = select(RecordSearch.record_id).where(
+            RecordSearch.record_id == pk,
+            (" " + RecordSearch.terms + " ").like(bindparam(None, f"% {access} %")))
+    return union(found, by_pk) if pk is not None else found

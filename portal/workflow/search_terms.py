@@ -1,0 +1,73 @@
+"""The terms of the search index: character n-grams that find every substring a search can ask for.
+
+Free-text search matches a substring of a field in any case (ILIKE '%…%'). The index
+keeps, per record, the set of
+- CJK (and any non-ASCII) character *bigrams*: Japanese has no spaces, and a
+  two-character word such as 看護 must be found;
+- ASCII *trigrams* (bigrams of Latin letters and digits are too common to narrow a
+  search: "in", "00");
+of each run of letters and digits (str.isalnum) of each searchable field, lower-cased.
+The same function turns the searched text into terms, and every term of a substring
+is a term of the text that contains it: the records holding all of a search's terms
+are a superset of the matches, which the original condition then checks (so the
+results are exactly those of the LIKE search). A search with no term (one character,
+two Latin letters, punctuation) falls back to the plain scan.
+
+Besides the text, a record's terms say who may see it (`access_term`): its requester,
+its current lender and every former lender, so that one index lookup also applies
+"visible to this library".
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+ACCESS_PREFIX = "_v"  # never an n-gram: n-grams are letters and digits only
+
+
+def _lower(char: str) -> str:
+    lowered = char.lower()
+    return lowered if len(lowered) == 1 else char  # keep positions: İ lowers to two characters
+
+
+def _runs(text: str) -> list[str]:
+    runs, current = [], []
+    for char in text:
+        if char.isalnum():
+            current.append(_lower(char))
+        elif current:
+            runs.append("".join(current))
+            current = []
+    if current:
+        runs.append("".join(current))
+    return runs
+
+
+def grams(text: str) -> set[str]:
+    """The n-gram terms of one text (see the module's docstring)."""
+    terms = set()
+    for run in _runs(text or ""):
+        for i in range(len(run) - 1):
+            pair = run[i:i + 2]
+            if not pair.isascii():
+                terms.add(pair)
+            elif i + 2 < len(run) and run[i + 2].isascii():
+                terms.add(run[i:i + 3])
+    return terms
+
+
+def access_term(library_id: int) -> str:
+    return f"{ACCESS_PREFIX}{int(library_id)}"
+
+
+def compact_std_no(std_no: str) -> str:
+    """An ISSN/ISBN as the standard-number search compares it: hyphens and spaces out, upper case."""
+    return (std_no or "").replace("-", "").replace(" ", "").upper()
+
+
+def document_terms(texts: Iterable[str], library_ids: Iterable[int | None]) -> list[str]:
+    """A record's terms: the n-grams of its searchable texts and the libraries that may see it, sorted."""
+    terms: set[str] = set()
+    for text in texts:
+        terms |= grams(text)
+    terms |= {access_term(library_id) for library_id in library_ids if library_id is not None}
+    return sorted(terms)

@@ -1,0 +1,140 @@
+"""The search index (services.search_index): finds two-character Japanese words, Latin words and
+partial ISSNs, gives exactly the LIKE search's results, and stays equal to a fresh computation."""
+import random
+
+from portal.extensions import db
+from portal.models import Record
+from portal.services import search_index
+from portal.services.records import create_record, perform_command
+from portal.services.search import SearchFilters, search_query, text_term_sets
+from portal.services.worklists import SearchForm, search_page
+from portal.workflow.errors import DomainError
+
+
+def found(library_id, q, use_index=True, **filters):
+    query = search_query(library_id, SearchFilters(q=q, **filters), use_index=use_index)
+    return set(db.session.scalars(query.with_only_columns(Record.id)))
+
+
+def test_index_finds_japanese_words_latin_words_and_partial_issn(world):
+    nursing = world.record("PROCESSING", citation={"title": "日本看護研究学会雑誌", "std_no": "0285-0524",
+                                                   "article": "Evidence-based Nursing in Japan"})
+    other = world.record("PROCESSING", citation={"title": "図書館雑誌", "std_no": "0385-4000"})
+    requester, lender, stranger = (world.libraries[c].id for c in ("R", "L1", "X"))
+    for q in ("看護", "看護研究", "Nursing", "nursing", "0285-0524", "02850524", "8505",
+              "285-05"):
+        assert text_term_sets(q) is not None, q  # the index answers, not the scan
+        assert found(requester, q) == {nursing.id} == found(lender, q), q
+        assert found(stranger, q) == set(), q
+    assert found(requester, "雑誌") == {nursing.id, other.id}
+    assert found(requester, "雑誌", side="lender") == set()
+
+
+def test_short_searches_scan_and_agree(world):
+    record = world.record("UNPROCESSED", citation={"title": "IT 看"})
+    requester = world.libraries["R"].id
+    for q in ("IT", "看", "t"):
+        assert text_term_sets(q) is None
+        assert found(requester, q) == {record.id}
+
+
+ALPHABET = "看護学研究相互貸借のabcAB01- "
+
+
+def _text(rng, longest=12):
+    return "".join(rng.choice(ALPHABET) for _ in range(rng.randrange(0, longest)))
+
+
+def _corpus(world, rng, count=30):
+    """Records of random texts taken through random commands: forwarded (a former lender), received,
+    local notes of either side, a SAVE that changes the title."""
+    records = []
+    for n in range(count):
+        candidates = rng.sample(["L1", "L2", "L3"], rng.randrange(1, 4))
+        record = create_record(world.users["R"], {
+            "kind": "copy", "candidates": [{"library": c} for c in candidates],
+            "citation": {"title": _text(rng) or "x", "article": _text(rng), "author": _text(rng),
+                         "std_no": _text(rng, 10), "note": _text(rng)},
+            "client": {"name": _text(rng)}, "requester_number": _text(rng, 8)})
+        steps = ["ORDER"] if rng.random() < 0.8 else []
+        if steps and rng.random() < 0.6:
+            steps += ["RECEIVE"] + (["PARDON"] if rng.random() < 0.6 else [])  # forwarded: a former lender
+        steps += rng.sample(["NOTE_R", "NOTE_L", "SAVE", "RECEIVE", "PARDON"], rng.randrange(0, 3))
+        for step in steps:
+            try:
+                if step == "ORDER":
+                    perform_command(world.users["R"], record.ill_id, "ORDER")
+                elif step in ("PARDON", "RECEIVE", "NOTE_L") and record.lender_id:
+                    code = world.code_of(record.lender_id)
+                    data = ({"local_note": _text(rng)} if step == "NOTE_L" else
+                            {"comment": "未所蔵 (not held)"} if step == "PARDON" else {})
+                    perform_command(world.users[code], record.ill_id, "SAVE" if step == "NOTE_L" else step, data)
+                elif step == "NOTE_R":
+                    perform_command(world.users["R"], record.ill_id, "SAVE", {"local_note": _text(rng)})
+                elif step == "SAVE":
+                    perform_command(world.users["R"], record.ill_id, "SAVE",
+                                    {"fields": {"title": _text(rng) or "y", "author": _text(rng)}})
+            except DomainError:
+                db.session.rollback()
+            record = db.session.get(Record, record.id)
+        records.append(record)
+    return records
+
+
+def test_index_gives_exactly_the_like_search_results_on_a_random_corpus(world):
+    rng = random.Random(20261201)
+    records = _corpus(world, rng)
+    fields = ("title", "article", "author", "std_no", "bib_note", "client_name", "requester_number")
+    queries = []
+    for _ in range(60):
+        record = rng.choice(records)
+        value = getattr(record, rng.choice(fields))
+        if value and rng.random() < 0.8:
+            start = rng.randrange(len(value))
+            queries.append(value[start:start + rng.randrange(1, 7)])
+        else:
+            queries.append(_text(rng, 6))
+    libraries = [world.libraries[c].id for c in ("R", "L1", "L2", "L3", "X")]
+    indexed = 0
+    for q in queries:
+        if not q.strip():
+            continue
+        indexed += text_term_sets(q.strip()) is not None
+        for library_id in libraries:
+            for archive in (False, True):
+                assert found(library_id, q, include_archive=archive) == \
+                    found(library_id, q, use_index=False, include_archive=archive), (q, library_id)
+    assert indexed >= 20  # most queries went through the index
+
+
+def test_search_page_fields_through_the_index_agree_with_the_scan(world):
+    rng = random.Random(7)
+    records = _corpus(world, rng, count=15)
+    library_id = world.libraries["R"].id
+    for record in records[:10]:
+        title = record.title[:4]
+        with_index = {r.id for r in search_page(library_id, SearchFilters(), SearchForm(title=title)).rows}
+        scan = set(db.session.scalars(search_query(library_id, SearchFilters(), use_index=False)
+                                      .with_only_columns(Record.id)))
+        scan = {pk for pk in scan if title.lower() in " ".join(
+            (db.session.get(Record, pk).title, db.session.get(Record, pk).article,
+             db.session.get(Record, pk).bib_note)).lower()}
+        assert with_index == scan, title
+
+
+def test_kept_terms_equal_a_fresh_computation_after_random_commands(world):
+    _corpus(world, random.Random(99), count=25)
+    db.session.commit()
+    connection = db.session.connection()
+    stored = search_index.stored_terms(connection)
+    fresh = {record_id: terms for record_id, terms in search_index.computed_terms(connection)}
+    assert stored == fresh and len(fresh) >= 25
+
+
+def test_callback_takes_the_access_back_as_the_scan_does(world):
+    """CALLBACK restores the lender: the called-back lender that never acted no longer finds the record."""
+    record = world.record("UNPROCESSED", citation={"title": "看護の相互貸借"})
+    lender = world.libraries[world.code_of(record.lender_id)].id
+    assert found(lender, "看護") == {record.id}
+    perform_command(world.users["R"], record.ill_id, "CALLBACK")
+    assert found(lender, "看護") == found(lender, "看護", use_index=False)

@@ -1,0 +1,48 @@
+"""The search index's terms (workflow.search_terms): pure, table-driven."""
+import random
+
+import pytest
+
+from portal.workflow.search_terms import access_term, compact_std_no, document_terms, grams
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("看護", {"看護"}),
+    ("看護学", {"看護", "護学"}),
+    ("相互貸借の現状", {"相互", "互貸", "貸借", "借の", "の現", "現状"}),
+    ("Nursing", {"nur", "urs", "rsi", "sin", "ing"}),
+    ("IT", set()),  # two Latin letters: no term (the search scans)
+    ("看", set()),
+    ("0385-4000", {"038", "385", "400", "000"}),  # runs of letters and digits: punctuation separates
+    ("第2巻", {"第2", "2巻"}),
+    ("ab看", {"b看"}),
+    ("ABC abc", {"abc"}),  # lower case
+    ("", set()),
+    ("・「」", set()),
+])
+def test_grams(text, expected):
+    assert grams(text) == expected
+
+
+def test_document_terms_hold_the_access_of_each_library_once_and_sorted():
+    terms = document_terms(["看護研究", "Journal"], [3, 7, None, 3])
+    assert terms == sorted(terms)
+    assert access_term(3) in terms and access_term(7) in terms and terms.count(access_term(3)) == 1
+    assert "看護" in terms and "jou" in terms
+    assert not any(term.startswith("_") for term in grams("_v3 __x"))  # an n-gram never looks like access
+
+
+def test_compact_std_no():
+    assert compact_std_no("0385-400x") == "0385400X"
+    assert compact_std_no("978 4 00") == "978400"
+
+
+def test_every_substring_terms_are_terms_of_the_text():
+    """The property the index rests on: a substring's terms are among its text's (fixed seed)."""
+    rng = random.Random(5)
+    alphabet = "看護学研究相互貸借のabcAB0129 -・"
+    for _ in range(400):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(1, 16)))
+        start = rng.randrange(len(text))
+        piece = text[start:start + rng.randrange(1, 8)]
+        assert grams(piece) <= grams(text), (piece, text)
