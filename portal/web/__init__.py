@@ -128,6 +128,7 @@ def register_template_helpers(app: Flask) -> None:
     from ..services.blocks import blocked_partner_ids, blocked_patron_ids, lenders_blocking
     from ..services.worklists import age_in_days
     from .counts import queue_totals_once
+    from .rows import page_rows
     from ..workflow.due import due_state
     from ..workflow.statuses import Status
 
@@ -198,6 +199,8 @@ def register_template_helpers(app: Flask) -> None:
         slip_size_options=lambda codes: labels.options(codes, labels.SLIP_SIZES), language_names=labels.LANGUAGES,
         system_note=labels.system_note, notice_type_label=labels.notice_type_label,
         my_queue_totals=lambda: queue_totals_once(current_user.library_id) if current_user.is_authenticated else None,
+        page_rows_of=lambda page, library_id, today, copy_action=False: page_rows(
+            page, library_id, today, current_user.library.due_soon_days, copy_action),
         # block marks: which of these partner libraries / patrons the user's library sees as blocked (one query)
         blocked_partners=lambda ids: blocked_partner_ids(current_user.library_id, ids),
         blocked_patrons=lambda ids: blocked_patron_ids(current_user.library_id, ids),

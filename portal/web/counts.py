@@ -1,7 +1,7 @@
 """Status counts counted once per request: the work list and the header badge share them."""
 from __future__ import annotations
 
-from flask import g
+from flask import has_request_context, request
 
 from ..services.search import status_counts
 from ..services.worklists import queue_totals
@@ -9,8 +9,11 @@ from ..workflow.machine import Side
 
 
 def status_counts_once(library_id: int, side: Side, kind: str | None = None) -> dict[str, int]:
-    """services.search.status_counts, remembered for the rest of this request."""
-    remembered = g.setdefault("status_counts", {})
+    """services.search.status_counts, remembered for the rest of this request (on the request itself:
+    an app context can outlive one request, as in the tests)."""
+    if not has_request_context():
+        return status_counts(library_id, side, kind)
+    remembered = request.environ.setdefault("portal.status_counts", {})
     key = (library_id, side, kind)
     if key not in remembered:
         remembered[key] = status_counts(library_id, side, kind)

@@ -1,0 +1,68 @@
+"""Queries per page do not grow with the rows shown: work list, its tab, search, record page.
+(Speed itself is measured by `flask --app portal bench --pages`, never asserted here.)"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from sqlalchemy import event
+
+from portal.extensions import db
+
+
+@contextmanager
+def counted():
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def queries(desk, url: str, htmx: bool = False) -> int:
+    desk.get(url, htmx=htmx)  # warm: the log-in's user, the catalogues
+    with counted() as statements:
+        response = desk.get(url, htmx=htmx)
+    assert response.status_code == 200, response.status_code
+    return len(statements)
+
+
+def test_work_list_and_search_queries_do_not_grow_with_the_rows(world, desk):
+    world.record("UNPROCESSED", citation={"title": "看護研究 0"})
+    world.record("PROCESSING", kind="loan", candidates=("L2",), citation={"title": "看護研究 1"})
+    desk.as_user("L1")
+    pages = ["/?side=lender", "/?side=lender&status=UNPROCESSED", "/search?q=看護研究", "/search?title=看護",
+             "/?side=requester"]
+    few = {url: queries(desk, url) for url in pages}
+    few_tab = queries(desk, "/?side=lender&status=UNPROCESSED", htmx=True)
+    for n in range(8):
+        world.record(["UNPROCESSED", "PROCESSING", "SHIPPED"][n % 3], kind="loan" if n % 2 else "copy",
+                     candidates=("L1", "L2"), citation={"title": f"看護研究 {n + 2}"})
+    many = {url: queries(desk, url) for url in pages}
+    assert many == few
+    assert queries(desk, "/?side=lender&status=UNPROCESSED", htmx=True) == few_tab
+    assert "看護研究 9" in desk.get("/search?q=看護研究").get_data(as_text=True)  # the rows are there
+
+
+def test_record_page_queries_do_not_grow_with_the_history(world, desk):
+    short = world.record("PROCESSING")
+    long = world.record("RETURN_CONFIRMED", kind="loan")
+    assert len(long.history) > len(short.history) + 4
+    desk.as_user("R")
+    assert queries(desk, f"/records/{long.ill_id}") == queries(desk, f"/records/{short.ill_id}")
+
+
+def test_the_work_list_counts_each_side_once(world, desk):
+    """The header badge reuses the work list's counts: one count query per side, not one per use."""
+    world.record("UNPROCESSED")
+    desk.as_user("L1")
+    desk.get("/?side=lender")
+    with counted() as statements:
+        desk.get("/?side=lender")
+    per_status = [s for s in statements if "GROUP BY records.status" in " ".join(s.split())]
+    assert len(per_status) == 2, statements  # this side and the other, the badge reusing both
