@@ -28,7 +28,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import click
-from sqlalchemy import event, func, insert, select, text
+from sqlalchemy import event, insert, select, text
 
 # p95 goals in seconds at 1,000,000 records (issue "National scale"), and the 1M ÷ 10k ratio allowed.
 PAGE_GOALS = {

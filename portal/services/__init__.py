@@ -31,16 +31,26 @@ PORTAL_BUSY = N_("The portal is busy with another change; try again in a moment.
 
 
 @contextmanager
-def unit_of_work(busy: str = RECORD_BUSY):
+def unit_of_work(busy: str = RECORD_BUSY, keep_loaded: bool = False):
     """The one place a transaction ends: commit on success, rollback on any error.
 
     A concurrent change of the same record (stale version, or SQLite's lock)
     becomes a Conflict, never a half-applied record or a server error; `busy` is
     what a lock says (a new record is not "the record" anyone else changes).
+    `keep_loaded`: what the transaction loaded and wrote stays loaded after the
+    commit (the answer shows what was just committed instead of reading it all again).
     """
     try:
         yield db.session
-        db.session.commit()
+        if keep_loaded:
+            session = db.session()  # the request's Session behind the scoped proxy
+            expire, session.expire_on_commit = session.expire_on_commit, False
+            try:
+                session.commit()
+            finally:
+                session.expire_on_commit = expire
+        else:
+            db.session.commit()
     except StaleDataError as error:
         db.session.rollback()
         raise Conflict("The record was changed by someone else meanwhile; reload it and try again.") from error

@@ -237,7 +237,7 @@ def perform_command(actor: User, ill_id, command: str, data: dict | None = None)
     note = data.get("local_note")
     if note is not None and len(str(note)) > MAX_TEXT:  # refused like every other text, never cut
         raise ValidationError({"local_note": f"Is too long (at most {MAX_TEXT} characters)."})
-    with unit_of_work():
+    with unit_of_work(keep_loaded=True):  # the answer shows the record as committed, without reading it again
         record = load_record_for_command(actor.library_id, ill_id)
         side = side_of(record, actor.library_id)
         if side is None:
@@ -262,6 +262,9 @@ def perform_command(actor: User, ill_id, command: str, data: dict | None = None)
         if data.get("local_note") is not None:
             record.set_local_note(actor.library_id, str(data["local_note"]))
         queue_for_transition(record, entry, ctx.today)  # the notices it causes, in this transaction
+    # kept loaded past the commit: only the parties follow their ids again (CALLBACK restores lender_id;
+    # a library already loaded comes from the identity map, without a query)
+    db.session.expire(record, ["lender", "requester", "patron"])
     return record
 
 

@@ -18,7 +18,7 @@ from ..services import portal_zone
 from ..services.archive import offers_copy
 from ..services.blocks import blocked_partner_ids
 from ..services.worklists import Page
-from ..workflow.due import DUE_SOON, OVERDUE, due_state
+from ..workflow.due import due_state
 from ..workflow.statuses import Status
 from .i18n import status_label
 
@@ -91,4 +91,4 @@ def page_rows(page: Page, library_id: int, today: date, soon_days: int, copy_act
     return rows
 
 
-__all__ = ["DUE_SOON", "OVERDUE", "Row", "page_rows"]
+__all__ = ["Row", "page_rows"]
