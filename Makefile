@@ -20,8 +20,12 @@ run: setup $(SECRET)
 	$(FLASK) notices work & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
+# The suite runs in TEST_WORKERS processes (pytest-xdist); each has its own SQLite file,
+# PostgreSQL server and Chromium. TEST_WORKERS=0 runs it in this one process.
+TEST_WORKERS ?= 2
+
 test: setup
-	.venv/bin/python -m pytest -q
+	.venv/bin/python -m pytest -q -n $(TEST_WORKERS)
 
 bench: setup $(SECRET)
 	$(FLASK) bench
