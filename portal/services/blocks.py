@@ -463,8 +463,7 @@ def _concerning_blocks():
     """SQL: the blocks active on :today that concern a command: the requester's own blocks on
     :patron, and blocks on :requester by one of :lenders or by the network (a NULL :patron and an
     empty :lenders match nothing)."""
-    today = bindparam("today")
-    return and_(Block.lifted_at.is_(None), Block.starts <= today, or_(Block.expires.is_(None), Block.expires > today),
+    return and_(Block.active_on(bindparam("today")),
                 or_(and_(Block.patron_id == bindparam("patron"), Block.library_id == bindparam("requester")),
                     and_(Block.partner_id == bindparam("requester"),
                          or_(Block.library_id.in_(bindparam("lenders", expanding=True)),
