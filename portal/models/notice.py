@@ -112,6 +112,8 @@ class NoticeSetting(db.Model):
     channels: Mapped[list] = mapped_column(JSON, default=list)  # the channels switched on
     policy: Mapped[str] = mapped_column(String(10), default="first")
     days: Mapped[list] = mapped_column(JSON, default=list)
+    # staff addresses of a SEND_REPORT (empty: the library's contact address)
+    recipients: Mapped[list] = mapped_column(JSON, default=list)
 
 
 class NoticeTemplate(db.Model):

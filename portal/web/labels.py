@@ -15,6 +15,7 @@ NOTICE_TYPES = {
     "PARTNER_NEW_REQUEST": _l("New request (to a partner)"), "PARTNER_OVERDUE": _l("Overdue (to a partner)"),
     "MANUAL": _l("Manual notice"), "BLOCK_APPLIED": _l("Block applied"), "BLOCK_LIFTED": _l("Block lifted"),
     "STAFF_DIGEST": _l("Daily digest (to your library)"),
+    "SEND_REPORT": _l("Send reports of manual notices (to staff)"),
 }
 
 

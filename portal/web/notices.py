@@ -196,7 +196,7 @@ def save_type(code: str):
 
     _require_manager()
     data = {"channels": request.form.getlist("channels"), "policy": request.form.get("policy"),
-            "days": request.form.get("days", "")}
+            "days": request.form.get("days", ""), "recipients": request.form.get("recipients", "")}
     try:
         save_setting(current_user, code, data)
     except ValidationError as error:

@@ -44,10 +44,14 @@ NOTICE_TYPES: dict[str, NoticeType] = {t.code: t for t in (
     NoticeType("BLOCK_LIFTED", "patron", "first", ()),
     # optional: a daily digest to the library's own contact address (what waits, what is overdue)
     NoticeType("STAFF_DIGEST", "library", "first", (), timed=True),
+    # optional (seed 003, 送信結果のメール通知): the outcome of each manual notice, e-mailed to
+    # up to five staff addresses of the sending library
+    NoticeType("SEND_REPORT", "library", "first", ()),
     NoticeType("MANUAL", "patron", "first", ("email", "sms")),
 )}
 PATRON_TYPES = tuple(code for code, t in NOTICE_TYPES.items() if t.audience == "patron" and code != "MANUAL")
 MAX_LEVELS = 3
+MAX_REPORT_RECIPIENTS = 5  # seed 003: up to five addresses, separated by ";"
 
 
 @dataclass(frozen=True)

@@ -129,6 +129,21 @@ DEFAULTS: dict[tuple[str, str, str], tuple[str, str]] = {
                                 "{% for s in digest.sections %}\n* {{ s.title_en }}: {{ s.count }}\n"
                                 "{% for r in s.records %}  {{ r.ill_id }} {{ r.partner }} {{ r.title }}{% if r.due %} (due {{ r.due }}){% endif %}\n{% endfor %}"
                                 "{% if s.count > s.records|length %}  and {{ s.count - s.records|length }} more\n{% endif %}{% endfor %}"),
+    # SEND_REPORT (optional: a manual notice's outcome, to up to five staff addresses)
+    ("SEND_REPORT", E, "ja"): ("【ILL】送信結果: {{ report.outcome }}（{{ report.channel }} {{ report.recipient }}）",
+                               "{{ library.name }} ご担当者様\n\n手動通知の送信結果です。\n"
+                               "通知番号: {{ report.id }}\n結果: {{ report.outcome }}\n"
+                               "{% if report.detail %}詳細: {{ report.detail }}\n{% endif %}"
+                               "日時: {{ report.at }}\n経路: {{ report.channel }}\n宛先: {{ report.recipient }}\n"
+                               "{% if patron.number %}利用者: {{ patron.number }} {{ patron.name }}\n{% endif %}"
+                               "件名: {{ report.subject }}\n\n通知履歴: {{ report.url }}"),
+    ("SEND_REPORT", E, "en"): ("[ILL] Send report: {{ report.outcome }} ({{ report.channel }} {{ report.recipient }})",
+                               "To the ILL staff of {{ library.name }},\n\nThe outcome of a manual notice.\n"
+                               "Notice: {{ report.id }}\nOutcome: {{ report.outcome }}\n"
+                               "{% if report.detail %}Detail: {{ report.detail }}\n{% endif %}"
+                               "When: {{ report.at }}\nChannel: {{ report.channel }}\nTo: {{ report.recipient }}\n"
+                               "{% if patron.number %}Patron: {{ patron.number }} {{ patron.name }}\n{% endif %}"
+                               "Subject: {{ report.subject }}\n\nNotice history: {{ report.url }}"),
     # partner libraries
     ("PARTNER_NEW_REQUEST", E, "ja"): ("【ILL】新しい依頼があります（{{ record.ill_id }}）",
                                        "{{ library.name }} ご担当者様\n\n{{ partner.name }}（{{ partner.code }}）から新しいILL依頼が届きました。\n"

@@ -111,6 +111,10 @@ def sample_context(library, language: str) -> dict:
             {"code": "new_requests", "title_ja": "新しい依頼（受付待ち）", "title_en": "New requests waiting for you",
              "count": 2, "records": [{"ill_id": "1000000123", "partner": "FA000002",
                                       "title": "日本図書館情報学会誌" if ja else "Journal of Library Science", "due": ""}]}]},
+        "report": {"id": 123, "status": "sent", "outcome": "送信済み" if ja else "sent",
+                   "channel": "SMS", "recipient": "+8190123****", "subject": "20260401093000",
+                   "detail": "accepted", "at": "2026-04-01 09:30",
+                   "url": "https://ill.example.ac.jp/notices?patron=2026000123"},
         "opt_out_url": "https://ill.example.ac.jp/o/aB3dE5fG7hJ9kL1mN3pQ5r",
     }
 

@@ -37,6 +37,8 @@ from ...models.types import utcnow
 from ...workflow.notice_rules import RecordFacts, no_longer_true, retry_delay
 from .channels import PERMANENT, SENT, TEMPORARY, Email, MailSender, Outcome, Sms, SmsBackend, mail_sender, sms_backend
 from .manage import _event, add_events
+from .outbox import write
+from .send_report import report_drafts
 
 log = logging.getLogger("portal.notices.worker")
 
@@ -195,7 +197,6 @@ class Worker:
             self.finish(notice, "suppressed", Outcome(PERMANENT, reason))
             if notice.mandatory and notice.channel == "sms" and "consent" in reason and notice.record_id:
                 from .daily import fallback_drafts
-                from .outbox import write
 
                 write(fallback_drafts(notice.type, notice.record_id, notice.cycle, db.session.get(Patron, notice.patron_id)))
                 db.session.commit()
@@ -260,6 +261,8 @@ class Worker:
             log.warning("notice %s: lost the claim before recording %s", notice.id, status)
             return
         add_events([_event(notice.id, status, detail, outcome.answer, at=now)])
+        if notice.type == "MANUAL":  # the staff's e-mailed report, in the outcome's own transaction
+            write(report_drafts(notice, status, detail, now, mask(notice.recipient)), now)
         db.session.commit()
         self.line(f"notice {notice.id} {notice.type} {notice.channel} to {mask(notice.recipient)}: {status}"
                   + (f" ({detail})" if detail else ""))
