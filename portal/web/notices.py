@@ -10,8 +10,9 @@ from flask_login import current_user
 
 from ..services.notices.letters import list_letter_files
 from ..services.notices.manage import (NoticeFilters, cancel_notice, create_manual_notice, follow_click, list_notices,
-                                       notice_for_opt_out, opt_out_by_link, prepare_manual, queue_health)
-from ..workflow.errors import DomainError, ValidationError
+                                       load_notice, notice_for_opt_out, opt_out_by_link, prepare_manual, queue_health)
+from ..workflow.errors import DomainError, NotFound, ValidationError
+from ..workflow.numbers import MAX_INT, parse_int
 from ..workflow.notice_rules import CHANNELS, NOTICE_TYPES, STATUSES
 from .htmx import render
 from .i18n import error_message, field_errors
@@ -20,6 +21,7 @@ bp = Blueprint("notices", __name__)
 public = Blueprint("notice_links", __name__)
 
 MANUAL_FIELDS = ("patron", "channel", "subject", "body", "send_at", "track_clicks")
+MAX_RESULT_POLLS = 150  # a send result box asks every 2 s for at most 5 minutes
 
 
 def _filters() -> NoticeFilters:
@@ -36,7 +38,15 @@ def index():
         notices, total = list_notices(current_user.library_id, filters)
     except ValidationError as error:
         notices, total, errors = [], 0, field_errors(error)
+    watched = None
+    watch = parse_int(request.args.get("watch", ""), 1, MAX_INT)
+    if watch:
+        try:
+            watched = load_notice(current_user.library_id, watch)
+        except NotFound:
+            watched = None  # another library's notice: nothing to show
     return render("notices/index.html", "results", notices=notices, total=total, filters=filters, errors=errors,
+                  watched=watched, polls=0, max_polls=MAX_RESULT_POLLS,
                   health=queue_health(current_user.library_id), types=[t for t in NOTICE_TYPES],
                   statuses=STATUSES, channels=CHANNELS,
                   letters=list_letter_files(current_user.library)[:10])
@@ -111,9 +121,22 @@ def create():
         return render("notices/new.html", status=422, values=values, errors=field_errors(error), confirm=None)
     if notice.status == "scheduled":
         flash(_("Notice %(id)s scheduled.", id=notice.id), "success")
-    else:
-        flash(_("Notice %(id)s queued for sending.", id=notice.id), "success")
-    return redirect(url_for("notices.index", patron=manual.patron.number))
+        return redirect(url_for("notices.index", patron=manual.patron.number))
+    flash(_("Notice %(id)s queued for sending.", id=notice.id), "success")
+    # seed 003 (送信後に送信結果を表示する): the list opens with the notice's result, which
+    # follows the worker until the notice is sent or has failed
+    return redirect(url_for("notices.index", patron=manual.patron.number, watch=notice.id))
+
+
+@bp.get("/notices/<int:notice_id>/result")
+def result(notice_id: int):
+    """The send result box of one of the library's notices (htmx polls it until it is final)."""
+    try:
+        notice = load_notice(current_user.library_id, notice_id)
+    except NotFound:
+        abort(404)
+    polls = min(parse_int(request.args.get("n", "0"), 0) or 0, MAX_RESULT_POLLS)
+    return render("notices/_result.html", notice=notice, polls=polls + 1, max_polls=MAX_RESULT_POLLS)
 
 
 # -- public: the opt-out link and click counting ------------------------------------------------

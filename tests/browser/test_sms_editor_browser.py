@@ -16,6 +16,7 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "notices"))
 from notices_helpers import make_patron, notices  # noqa: E402
 from portal.services.notices.manage import sms_preview_count  # noqa: E402
 from portal.services.notices.templates import library_templates  # noqa: E402
+from portal.services.notices.worker import Worker  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
@@ -91,3 +92,9 @@ def test_a_manual_sms_is_confirmed_before_it_is_queued(world, live_server, new_p
     [notice] = notices(type="MANUAL")
     assert notice.channel == "sms" and notice.status == "queued" and notice.body.startswith(text)
     assert notice.segments == want.segments
+    result = page.locator("#send-result")  # seed 003: the result follows the worker
+    expect(result).to_have_attribute("data-status", "queued")
+    Worker.from_config().run(once=True)  # the console SMS backend: sent
+    expect(result).to_have_attribute("data-status", "sent", timeout=10_000)
+    expect(result).to_contain_text("Sent")
+    assert result.get_attribute("hx-trigger") is None  # final: no more polling

@@ -204,3 +204,44 @@ def test_record_page_shows_its_notices_to_the_own_library_only(world, desk, app)
     cells = ja.split('id="record-notices"')[1].split("</table>")[0]
     assert '<span title="ARRIVED">資料到着</span>' in cells and "<td class=\"nowrap\">メール" in cells
     assert "メールアドレス" not in cells
+    Worker.from_config().run(once=True)
+    ja = desk.get(f"/records/{record.ill_id}", headers={"Accept-Language": "ja"}).get_data(as_text=True)
+    cells = ja.split('id="record-notices"')[1].split("</table>")[0]
+    assert "送信済み" in cells and "発送日" not in cells  # a notice's state, not the record's SDATE label
+    settings = desk.get("/settings/notices", headers={"Accept-Language": "ja"}).get_data(as_text=True)
+    assert 'value="email"> メール</label>' in settings and "メールアドレス ja" not in settings
+
+
+def test_the_send_result_follows_the_worker_until_the_notice_is_final(world, desk, app):
+    """Seed 003 (送信後に送信結果を表示する): after an immediate manual send the list opens with the
+    notice's result, which htmx asks for again until the worker has sent it (or it failed)."""
+    make_patron(world, mobile=None)
+    form = {"patron": "P001", "channel": "email", "subject": "休館", "body": "本日は休館です。", "send_at": "",
+            "confirmed": "1"}
+    sent = desk.post("/notices/new", form)
+    (notice,) = notices(type="MANUAL")
+    assert sent.status_code == 302 and f"watch={notice.id}" in sent.headers["Location"]
+    page = desk.get(sent.headers["Location"]).get_data(as_text=True)
+    assert 'id="send-result"' in page and 'data-status="queued"' in page
+    assert f'hx-get="/notices/{notice.id}/result?n=0"' in page and 'hx-trigger="every 2s"' in page
+    box = desk.get(f"/notices/{notice.id}/result?n=0", htmx=True).get_data(as_text=True)
+    assert 'data-status="queued"' in box and f"/notices/{notice.id}/result?n=1" in box and "<html" not in box
+    Worker.from_config().run(once=True)
+    box = desk.get(f"/notices/{notice.id}/result?n=1", htmx=True).get_data(as_text=True)
+    assert 'data-status="sent"' in box and "hx-trigger" not in box  # final: the polling stops
+    assert "written by the" in box or "accepted" in box  # the worker's detail
+    tired = desk.get(f"/notices/{notice.id}/result?n=150", htmx=True).get_data(as_text=True)
+    assert "hx-trigger" not in tired  # never more than 150 asks
+
+
+def test_the_send_result_of_another_librarys_notice_is_not_shown(world, desk, app):
+    make_patron(world, mobile=None)
+    desk.post("/notices/new", {"patron": "P001", "channel": "email", "subject": "", "body": "x", "send_at": "",
+                               "confirmed": "1"})
+    (notice,) = notices(type="MANUAL")
+    other = Desk(app.test_client()).as_user("X")
+    assert other.get(f"/notices/{notice.id}/result").status_code == 404
+    assert 'id="send-result"' not in other.get(f"/notices?watch={notice.id}").get_data(as_text=True)
+    for bad in ("abc", "-1", "9" * 50, "0"):
+        assert other.get(f"/notices?watch={bad}").status_code == 200
+    assert desk.get(f"/notices/{notice.id}/result?n={'9' * 60}").status_code == 200
