@@ -11,7 +11,7 @@ from ..models.types import utcnow
 from ..workflow.errors import Forbidden
 from ..workflow.machine import ARCHIVED_NOTE, SYSTEM
 from ..workflow.statuses import FINAL_STATUSES, Status
-from . import unit_of_work
+from . import search_index, unit_of_work
 from .records import create_record
 
 
@@ -19,7 +19,8 @@ def archive_old_records(days: int, now: datetime | None = None) -> int:
     """Archive final records whose last update is more than `days` old. Returns how many.
 
     Each archived record gets a SYSTEM history entry (ARCHIVED_NOTE) in the same
-    transaction: the version moves, and the history says why.
+    transaction: the version moves, and the history says why; its search terms lose the
+    "not archived" access (the default search no longer finds it through the index).
     """
     cutoff = (now or datetime.now(timezone.utc)) - timedelta(days=days)
     with unit_of_work() as session:
@@ -35,6 +36,7 @@ def archive_old_records(days: int, now: datetime | None = None) -> int:
             session.execute(insert(HistoryEntry), [
                 {"record_id": pk, "command": SYSTEM, "from_status": status, "to_status": status,
                  "comment": ARCHIVED_NOTE, "user_name": "", "at": at} for pk, status in moved])
+            search_index.set_archive_state(session.connection(), [pk for pk, _status in moved])
     return len(moved)
 
 

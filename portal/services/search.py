@@ -160,7 +160,8 @@ def text_term_sets(text: str) -> list[set[str]] | None:
 def search_query(library_id: int, filters: SearchFilters, extra_terms: set[str] | frozenset = frozenset(),
                  use_index: bool = True):
     """The records a search finds. With searched text, the search index narrows the records to those
-    holding its terms and visible to the library (one index lookup), and the conditions below then
+    holding its terms and visible to the library, and not archived unless the filters include the
+    archive (one index lookup: the backfile's candidates are never fetched), and the conditions below then
     check each of those candidates exactly; `extra_terms` are terms every match holds besides.
     (`use_index=False`: the same search by scanning, which the tests compare it with.)"""
     query = select(Record)
@@ -175,7 +176,8 @@ def search_query(library_id: int, filters: SearchFilters, extra_terms: set[str] 
     if indexed:  # visibility comes with the index's candidates
         dialect = db.session.get_bind().dialect.name
         query = query.where(Record.id.in_(matching_ids(dialect, library_id, indexed,
-                                                       Record.pk_from_ill_id(text) if text else None)))
+                                                       Record.pk_from_ill_id(text) if text else None,
+                                                       include_archive=filters.include_archive)))
     if filters.side == Side.REQUESTER:
         query = query.where(Record.requester_id == library_id)
     elif filters.side == Side.LENDER:

@@ -1,21 +1,23 @@
 """The search index kept beside the records, and the candidate query it serves.
 
 Every flush that changes what a record's search finds (a searchable field, its lender,
-a local note, a new former lender in its history) rewrites that record's row of
-terms in the same transaction, whichever path made the change: a command through
-perform_command, create, bulk, CALLBACK's restore, the demo. (The archive job's bulk
-UPDATE changes only `archived`, which the index does not hold.)
+a local note, a new former lender in its history, its archive state) rewrites that
+record's row of terms in the same transaction, whichever path made the change: a
+command through perform_command, create, bulk, CALLBACK's restore, the demo. The
+archive job's bulk UPDATE, which no flush sees, calls `set_archive_state` for the
+records it moved, in its own transaction.
 """
 from __future__ import annotations
 
-from sqlalchemy import bindparam, event, inspect, literal_column, or_, select, table, union
+from sqlalchemy import bindparam, event, inspect, literal_column, or_, select, table, union, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.types import Text
 
 from ..models import HistoryEntry, LocalNote, Record, RecordSearch
-from ..workflow.search_terms import access_term, compact_std_no, document_terms
+from ..workflow.search_terms import (access_term, compact_std_no, current_access_term, document_terms,
+                                     with_archive_state)
 
 #: The record fields free-text search looks in (services.search.search_query); the compact ISSN/ISBN besides.
 SEARCHED_FIELDS = ("title", "article", "bib_note", "author", "client_name", "requester_number", "lender_number",
@@ -40,7 +42,8 @@ def terms_of(connection, record: Record) -> list[str]:
     else:
         former = set(connection.execute(select(HistoryEntry.library_id).distinct().where(
             HistoryEntry.record_id == record.id, HistoryEntry.side == LENDER)).scalars())
-    return document_terms(record_texts(record, notes), [record.requester_id, record.lender_id, *former])
+    return document_terms(record_texts(record, notes), [record.requester_id, record.lender_id, *former],
+                          archived=bool(record.archived))
 
 
 def stored(dialect_name: str, terms: list[str]):
@@ -56,7 +59,7 @@ def write_terms(connection, record_id: int, terms: list[str]) -> None:
                                                        set_={"terms": statement.excluded.terms}))
 
 
-_TRACKED = (*SEARCHED_FIELDS, "lender_id", "requester_id")
+_TRACKED = (*SEARCHED_FIELDS, "lender_id", "requester_id", "archived")
 
 
 def _changed_records(session: Session) -> set[int]:
@@ -100,7 +103,7 @@ def _keep_index(session: Session, _context) -> None:
 def computed_terms(connection, record_ids=None, chunk: int = 2_000):
     """(record id, terms) computed afresh from the tables, for every record or those of `record_ids`."""
     records = Record.__table__
-    query = select(records.c.id, records.c.requester_id, records.c.lender_id,
+    query = select(records.c.id, records.c.requester_id, records.c.lender_id, records.c.archived,
                    *[records.c[name] for name in SEARCHED_FIELDS]).order_by(records.c.id)
     if record_ids is not None:
         query = query.where(records.c.id.in_(list(record_ids)))
@@ -119,7 +122,8 @@ def computed_terms(connection, record_ids=None, chunk: int = 2_000):
             former.setdefault(record_id, set()).add(library_id)
         for row in part:
             yield row["id"], document_terms(record_texts(dict(row), notes.get(row["id"], [])),
-                                            [row["requester_id"], row["lender_id"], *former.get(row["id"], ())])
+                                            [row["requester_id"], row["lender_id"], *former.get(row["id"], ())],
+                                            archived=bool(row["archived"]))
 
 
 def rebuild(connection, record_ids=None) -> int:
@@ -148,16 +152,46 @@ def bulk_rows(records: list[dict], history: list[dict], notes: list[dict]) -> li
             former.setdefault(entry["record_id"], set()).add(entry["library_id"])
     return [{"record_id": row["id"],
              "terms": document_terms(record_texts(row, note_texts.get(row["id"], [])),
-                                     [row["requester_id"], row.get("lender_id"), *former.get(row["id"], ())])}
+                                     [row["requester_id"], row.get("lender_id"), *former.get(row["id"], ())],
+                                     archived=bool(row.get("archived")))}
             for row in records]
+
+
+def set_archive_state(connection, record_ids=None, chunk: int = 2_000, archived_as: bool | None = None) -> int:
+    """Bring the stored terms of `record_ids` (every record when None) in line with their records'
+    archive state, from the terms already there (no n-gram is computed again): for the archive job's
+    bulk UPDATE, and for the migration that introduced the current-access terms (`archived_as=True`:
+    every record's terms as if archived, the migration's downgrade). Returns how many rows changed."""
+    records, search = Record.__table__, RecordSearch.__table__
+    query = (select(search.c.record_id, search.c.terms, records.c.archived)
+             .join(records, records.c.id == search.c.record_id).order_by(search.c.record_id))
+    ids = None if record_ids is None else sorted(set(record_ids))
+    name = connection.dialect.name
+    statement = update(search).where(search.c.record_id == bindparam("pk")).values(terms=bindparam("new_terms"))
+    changed = 0
+    parts = [None] if ids is None else [ids[n:n + chunk] for n in range(0, len(ids), chunk)]
+    for part in parts:
+        rows = connection.execute(query if part is None else query.where(search.c.record_id.in_(part))).all()
+        updates = []
+        for record_id, terms, archived in rows:
+            old = sorted(terms if isinstance(terms, list) else terms.split())
+            new = with_archive_state(old, bool(archived) if archived_as is None else archived_as)
+            if new != old:
+                updates.append({"pk": record_id, "new_terms": stored(name, new)})
+        for n in range(0, len(updates), chunk):
+            connection.execute(statement, updates[n:n + chunk])
+        changed += len(updates)
+    return changed
 
 
 # -- the candidate query ------------------------------------------------------------------
 
-def matching_ids(dialect_name: str, library_id: int, term_sets: list[set[str]], pk: int | None = None):
-    """SELECT of the ids of records visible to the library whose terms hold every term of one of the sets
-    (and the record `pk` when visible): a superset of the matches, served by the GIN / FTS5 index."""
-    access = access_term(library_id)
+def matching_ids(dialect_name: str, library_id: int, term_sets: list[set[str]], pk: int | None = None,
+                 include_archive: bool = True):
+    """SELECT of the ids of records visible to the library (and not archived, unless `include_archive`)
+    whose terms hold every term of one of the sets (and the record `pk` when visible): a superset of the
+    matches, served by the GIN / FTS5 index."""
+    access = access_term(library_id) if include_archive else current_access_term(library_id)
     sets = [sorted(terms | {access}) for terms in term_sets]
     if dialect_name == "postgresql":
         array = ARRAY(Text)

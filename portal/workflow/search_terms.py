@@ -15,13 +15,17 @@ two Latin letters, punctuation) falls back to the plain scan.
 
 Besides the text, a record's terms say who may see it (`access_term`): its requester,
 its current lender and every former lender, so that one index lookup also applies
-"visible to this library".
+"visible to this library". A record not archived holds each of those libraries a second
+time as `current_access_term`: the default search (archived records left out) looks up
+that term instead, so the index alone narrows to the visible, unarchived records and the
+backfile's candidates are never fetched to be thrown away.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable
 
 ACCESS_PREFIX = "_v"  # never an n-gram: n-grams are letters and digits only
+CURRENT_PREFIX = "_u"  # visible and not archived
 
 
 def _lower(char: str) -> str:
@@ -59,15 +63,33 @@ def access_term(library_id: int) -> str:
     return f"{ACCESS_PREFIX}{int(library_id)}"
 
 
+def current_access_term(library_id: int) -> str:
+    """The term of a record visible to the library and not archived."""
+    return f"{CURRENT_PREFIX}{int(library_id)}"
+
+
+def with_archive_state(terms: Iterable[str], archived: bool) -> list[str]:
+    """The terms with the current-access terms that say "not archived" taken out or put in (from the
+    access terms), sorted: what a record's terms become when it is archived (or not)."""
+    kept = {term for term in terms if not term.startswith(CURRENT_PREFIX)}
+    if not archived:
+        kept |= {CURRENT_PREFIX + term[len(ACCESS_PREFIX):] for term in kept if term.startswith(ACCESS_PREFIX)}
+    return sorted(kept)
+
+
 def compact_std_no(std_no: str) -> str:
     """An ISSN/ISBN as the standard-number search compares it: hyphens and spaces out, upper case."""
     return (std_no or "").replace("-", "").replace(" ", "").upper()
 
 
-def document_terms(texts: Iterable[str], library_ids: Iterable[int | None]) -> list[str]:
-    """A record's terms: the n-grams of its searchable texts and the libraries that may see it, sorted."""
+def document_terms(texts: Iterable[str], library_ids: Iterable[int | None], archived: bool = False) -> list[str]:
+    """A record's terms: the n-grams of its searchable texts and the libraries that may see it (twice
+    when it is not archived), sorted."""
     terms: set[str] = set()
     for text in texts:
         terms |= grams(text)
-    terms |= {access_term(library_id) for library_id in library_ids if library_id is not None}
+    visible = {int(library_id) for library_id in library_ids if library_id is not None}
+    terms |= {access_term(library_id) for library_id in visible}
+    if not archived:
+        terms |= {current_access_term(library_id) for library_id in visible}
     return sorted(terms)

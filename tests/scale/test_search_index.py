@@ -138,3 +138,51 @@ def test_callback_takes_the_access_back_as_the_scan_does(world):
     assert found(lender, "看護") == {record.id}
     perform_command(world.users["R"], record.ill_id, "CALLBACK")
     assert found(lender, "看護") == found(lender, "看護", use_index=False)
+
+
+def _candidates(library_id, q, include_archive):
+    """The ids the index alone gives (before any condition on the records)."""
+    query = search_index.matching_ids(db.session.get_bind().dialect.name, library_id, text_term_sets(q),
+                                      include_archive=include_archive)
+    return set(db.session.scalars(query))
+
+
+def test_archived_records_are_no_candidates_of_the_default_search(world):
+    """The archive job's records leave the index's default candidates (the backfile is never fetched to be
+    thrown away) and are still found with the archive filter; the kept terms stay a fresh computation."""
+    from datetime import datetime, timedelta, timezone
+
+    from portal.services.archive import archive_old_records
+
+    old = world.record("CONFIRMED", citation={"title": "看護学雑誌 (old)"})
+    current = world.record("CONFIRMED", citation={"title": "看護学雑誌 (current)"})
+    active = world.record("PROCESSING", citation={"title": "看護学雑誌 (active)"})
+    requester, lender = world.libraries["R"].id, old.lender_id
+    for library_id in (requester, lender):
+        assert _candidates(library_id, "看護", include_archive=False) >= {old.id, current.id, active.id}
+    db.session.get(Record, old.id).updated_at = datetime.now(timezone.utc) - timedelta(days=400)
+    db.session.commit()
+    assert archive_old_records(days=183) == 1
+    for library_id in (requester, lender):
+        assert old.id not in _candidates(library_id, "看護", include_archive=False)
+        assert old.id in _candidates(library_id, "看護", include_archive=True)
+        assert found(library_id, "看護") == {current.id, active.id} == found(library_id, "看護", use_index=False)
+        assert found(library_id, "看護", include_archive=True) == {old.id, current.id, active.id}
+        assert found(library_id, old.ill_id, include_archive=True) == {old.id}  # the ILL ID too
+        assert found(library_id, old.ill_id) == set()
+    assert found(world.libraries["X"].id, "看護", include_archive=True) == set()
+    connection = db.session.connection()
+    assert search_index.stored_terms(connection) == dict(search_index.computed_terms(connection))
+
+
+def test_a_record_archived_through_the_orm_leaves_the_default_candidates(world):
+    """Any flush that changes `archived` rewrites the terms (not only the archive job)."""
+    record = world.record("CONFIRMED", citation={"title": "相互貸借の手引"})
+    requester = world.libraries["R"].id
+    assert record.id in _candidates(requester, "貸借", include_archive=False)
+    db.session.get(Record, record.id).archived = True
+    db.session.commit()
+    assert record.id not in _candidates(requester, "貸借", include_archive=False)
+    assert found(requester, "貸借", include_archive=True) == {record.id}
+    connection = db.session.connection()
+    assert search_index.stored_terms(connection) == dict(search_index.computed_terms(connection))

@@ -66,3 +66,22 @@ def test_the_work_list_counts_each_side_once(world, desk):
         desk.get("/?side=lender")
     per_status = [s for s in statements if "GROUP BY records.status" in " ".join(s.split())]
     assert len(per_status) == 2, statements  # this side and the other, the badge reusing both
+
+
+def test_search_reads_no_archived_match_and_its_queries_stay_flat(world, desk):
+    """Archived matches add no statement to the default search (which leaves them out in the index,
+    tests/scale/test_search_index.py) and are not shown; with the archive filter they are found."""
+    from portal.models import Record
+
+    world.record("PROCESSING", citation={"title": "看護研究 current"})
+    desk.as_user("R")
+    url = "/search?q=看護研究"
+    few = queries(desk, url)
+    archived = [world.record("CONFIRMED", citation={"title": f"看護研究 old {n}"}) for n in range(6)]
+    for record in archived:
+        db.session.get(Record, record.id).archived = True
+    db.session.commit()
+    assert queries(desk, url) == few
+    page = desk.get(url).get_data(as_text=True)
+    assert "看護研究 current" in page and "看護研究 old" not in page
+    assert "看護研究 old 5" in desk.get(url + "&archive=1").get_data(as_text=True)

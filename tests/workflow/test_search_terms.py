@@ -3,7 +3,8 @@ import random
 
 import pytest
 
-from portal.workflow.search_terms import access_term, compact_std_no, document_terms, grams
+from portal.workflow.search_terms import (access_term, compact_std_no, current_access_term, document_terms, grams,
+                                         with_archive_state)
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -30,6 +31,20 @@ def test_document_terms_hold_the_access_of_each_library_once_and_sorted():
     assert access_term(3) in terms and access_term(7) in terms and terms.count(access_term(3)) == 1
     assert "看護" in terms and "jou" in terms
     assert not any(term.startswith("_") for term in grams("_v3 __x"))  # an n-gram never looks like access
+
+
+def test_a_record_not_archived_holds_its_libraries_twice_an_archived_one_once():
+    current = document_terms(["看護"], [3, 7])
+    archived = document_terms(["看護"], [3, 7], archived=True)
+    assert current == sorted(["看護", access_term(3), access_term(7), current_access_term(3), current_access_term(7)])
+    assert archived == sorted(["看護", access_term(3), access_term(7)])
+
+
+@pytest.mark.parametrize("archived", [False, True])
+def test_with_archive_state_gives_the_terms_of_the_record_in_that_state(archived):
+    for before in (False, True):
+        terms = document_terms(["看護研究", "Nursing"], [3, 12, None], archived=before)
+        assert with_archive_state(terms, archived) == document_terms(["看護研究", "Nursing"], [3, 12], archived=archived)
 
 
 def test_compact_std_no():
