@@ -54,13 +54,17 @@ ARTICLES = ["大学図書館における相互貸借の現状", "NACSIS-ILLの30
                                             "shipping desk and notices.")
 @click.option("--requests", default=200, show_default=True, help="With --pages: requests measured per figure.")
 @click.option("--explain", is_flag=True, help="With --pages: print the query plans of the slowest statements.")
-def bench(records: str, batch: int, scans: int, pages: bool, requests: int, explain: bool) -> None:
+@click.option("--http", is_flag=True, help="With --pages: also requests per second under gunicorn (2 workers) on "
+                                           "loopback and the workers' memory after 10,000 mixed requests.")
+def bench(records: str, batch: int, scans: int, pages: bool, requests: int, explain: bool, http: bool) -> None:
     from .bench_pages import parse_sizes, run_pages
 
     sizes = parse_sizes(records)
     if pages:
-        run_pages(os.environ.get("DATABASE_URL"), sizes, max(requests, 10), explain)
+        run_pages(os.environ.get("DATABASE_URL"), sizes, max(requests, 10), explain, http)
         return
+    if http:
+        raise click.BadParameter("--http is for --pages", param_hint="--http")
     if len(sizes) > 1:
         raise click.BadParameter("several sizes are for --pages", param_hint="--records")
     records = sizes[0]

@@ -67,7 +67,7 @@ def parse_sizes(value: str) -> list[int]:
     return sizes
 
 
-def run_pages(base_url: str | None, sizes: list[int], requests: int, explain: bool) -> None:
+def run_pages(base_url: str | None, sizes: list[int], requests: int, explain: bool, http: bool = False) -> None:
     """Each size in its own fresh database, then the table (and the ratio of the largest to the smallest)."""
     results = {}
     for size in sizes:
@@ -77,14 +77,19 @@ def run_pages(base_url: str | None, sizes: list[int], requests: int, explain: bo
             folder = tempfile.mkdtemp(prefix="ill-bench-pages-")
             url = "sqlite:///" + str(Path(folder) / "bench.sqlite")
         try:
-            results[size] = run_size(url, size, requests, explain)
+            results[size] = run_size(url, size, requests, explain, http)
         finally:
             if folder:
                 shutil.rmtree(folder, ignore_errors=True)
     print_pages_table(results, requests)
+    if http:
+        from .bench_http import print_http
+
+        for size in sorted(results):
+            print_http(size, results[size]["http"])
 
 
-def run_size(url: str, size: int, requests: int, explain: bool) -> dict:
+def run_size(url: str, size: int, requests: int, explain: bool, http: bool = False) -> dict:
     from . import create_app
     from .bench import ensure_empty
     from .extensions import db
@@ -114,6 +119,12 @@ def run_size(url: str, size: int, requests: int, explain: bool) -> dict:
     figures = measure_pages(app, actors, requests, explain)
     with app.app_context():
         db.engine.dispose()
+    if http:
+        from .bench_http import measure_http
+
+        with timed() as t:
+            figures["http"] = measure_http(url, secrets.token_hex(32), actors, SEARCH_WORDS)
+        click.echo(f"Over HTTP (gunicorn): measured in {t.seconds:.1f} s")
     return figures
 
 
