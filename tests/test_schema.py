@@ -161,15 +161,16 @@ def test_search_index_migration_fills_the_terms_of_the_records_already_there(emp
 def test_archive_state_migration_gives_the_records_already_indexed_their_current_access(empty_database,
                                                                                         keep_logging):
     """A database at the revision before the archive state in the index, with records and their terms in
-    it: the upgrade adds the current-access terms of the records not archived (the archived keep theirs
-    without), the default search then finds only those, and the downgrade takes the terms back."""
+    it: the upgrades add the current-access (and former-lender-only) terms of the records not archived
+    (the archived keep theirs without), the default search then finds only those, and the downgrades
+    take the terms back."""
     from flask_migrate import downgrade
     from sqlalchemy import insert, select
 
-    from portal.models import Library, Record, RecordSearch
+    from portal.models import HistoryEntry, Library, Record, RecordSearch
     from portal.services.search import SearchFilters, search_query
     from portal.services.search_index import computed_terms, stored, stored_terms
-    from portal.workflow.search_terms import current_access_term, document_terms
+    from portal.workflow.search_terms import current_access_term, document_terms, former_access_term
 
     app = create_app({**{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
                       "SQLALCHEMY_DATABASE_URI": empty_database})
@@ -182,7 +183,11 @@ def test_archive_state_migration_gives_the_records_already_indexed_their_current
             connection.execute(insert(Record.__table__), [
                 {"id": pk, "kind": "copy", "status": "CONFIRMED", "version": 1, "requester_id": 1, "lender_id": 2,
                  "title": f"看護研究 {pk}", "std_no": "", "author": "", "archived": pk == 2} for pk in (1, 2, 3)])
-            before = {pk: document_terms([f"看護研究 {pk}"], [1, 2], archived=True) for pk in (1, 2, 3)}
+            connection.execute(insert(HistoryEntry.__table__), [  # library 3: a former lender of record 3
+                {"record_id": 3, "command": "PARDON", "from_status": "PROCESSING", "to_status": "UNPROCESSED",
+                 "side": "lender", "library_id": 3}])
+            before = {pk: document_terms([f"看護研究 {pk}"], [1, 2], archived=True, former=[3] if pk == 3 else [])
+                      for pk in (1, 2, 3)}
             connection.execute(insert(RecordSearch.__table__), [  # as the previous revision wrote them
                 {"record_id": pk, "terms": stored(name, terms)} for pk, terms in before.items()])
         upgrade()
@@ -190,7 +195,10 @@ def test_archive_state_migration_gives_the_records_already_indexed_their_current
             after = stored_terms(connection)
             assert after == dict(computed_terms(connection))
         assert current_access_term(1) in after[1] and current_access_term(2) in after[3]
+        assert former_access_term(3) in after[3] and not any(t.startswith("_w") for t in after[1])
         assert after[2] == before[2]  # archived: no current access
+        former = search_query(3, SearchFilters(q="看護"), former_only=True).with_only_columns(Record.id)
+        assert set(db.session.scalars(former)) == {3}
         for library_id in (1, 2):
             default = search_query(library_id, SearchFilters(q="看護")).with_only_columns(Record.id)
             everything = search_query(library_id, SearchFilters(q="看護", include_archive=True))

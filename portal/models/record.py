@@ -45,6 +45,16 @@ ACTIVE_SQL = "archived = false AND status NOT IN ({})".format(
     ", ".join(f"'{s.value}'" for s in sorted(Status) if s.is_final))
 
 
+# The records a search shows by default: not archived (the current-records indexes' predicate,
+# services.search.current_condition).
+CURRENT_SQL = "archived = false"
+
+
+def _current_index(name: str, *columns: str) -> Index:
+    where = text(CURRENT_SQL)
+    return Index(name, *columns, postgresql_where=where, sqlite_where=where)
+
+
 def _active_index(name: str, *columns: str, extra: str = "") -> Index:
     where = text(ACTIVE_SQL + (f" AND {extra}" if extra else ""))
     return Index(name, *columns, postgresql_where=where, sqlite_where=where)
@@ -63,6 +73,9 @@ class Record(db.Model):
         _active_index("ix_records_lender_active_updated", "lender_id", "updated_at", "id"),
         _active_index("ix_records_requester_active_due", "requester_id", "due_on", extra="due_on IS NOT NULL"),
         _active_index("ix_records_lender_active_due", "lender_id", "due_on", extra="due_on IS NOT NULL"),
+        # search of a common word: each side's latest unarchived records, read in order
+        _current_index("ix_records_requester_current_updated", "requester_id", "updated_at", "id"),
+        _current_index("ix_records_lender_current_updated", "lender_id", "updated_at", "id"),
         Index("ix_records_status_updated", "status", "updated_at"),
         Index("ix_records_status_due", "status", "due_on"),  # the daily job: due soon, overdue
         Index("ix_records_status_received", "status", "received_on"),  # the daily job: pickup reminders

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from sqlalchemy import and_, case, exists, func, or_, select, text
@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Candidate, HistoryEntry, Library, LocalNote, Record
-from ..models.record import ACTIVE_SQL
+from ..models.record import ACTIVE_SQL, CURRENT_SQL
 from ..workflow.due import DEFAULT_DUE_SOON_DAYS, DUE_SOON, ITEM_OUT, ITEM_OUT_IN_RENEWAL, OVERDUE, due_window
 from ..workflow.machine import Side
 from ..workflow.numbers import clamp_page
@@ -158,12 +158,13 @@ def text_term_sets(text: str) -> list[set[str]] | None:
 
 
 def search_query(library_id: int, filters: SearchFilters, extra_terms: set[str] | frozenset = frozenset(),
-                 use_index: bool = True):
+                 use_index: bool = True, former_only: bool = False):
     """The records a search finds. With searched text, the search index narrows the records to those
     holding its terms and visible to the library, and not archived unless the filters include the
     archive (one index lookup: the backfile's candidates are never fetched), and the conditions below then
     check each of those candidates exactly; `extra_terms` are terms every match holds besides.
-    (`use_index=False`: the same search by scanning, which the tests compare it with.)"""
+    (`use_index=False`: the same search by scanning, which the tests compare it with; `former_only`: only
+    the unarchived records the library sees as a former lender alone, through the index.)"""
     query = select(Record)
     text = filters.q.strip()
     term_sets = text_term_sets(text) if text and use_index else None
@@ -177,7 +178,8 @@ def search_query(library_id: int, filters: SearchFilters, extra_terms: set[str] 
         dialect = db.session.get_bind().dialect.name
         query = query.where(Record.id.in_(matching_ids(dialect, library_id, indexed,
                                                        Record.pk_from_ill_id(text) if text else None,
-                                                       include_archive=filters.include_archive)))
+                                                       include_archive=filters.include_archive,
+                                                       former_only=former_only)))
     if filters.side == Side.REQUESTER:
         query = query.where(Record.requester_id == library_id)
     elif filters.side == Side.LENDER:
@@ -222,6 +224,51 @@ def search_query(library_id: int, filters: SearchFilters, extra_terms: set[str] 
     if filters.date_to:
         query = query.where(func.coalesce(Record.ordered_on, func.date(Record.created_at)) <= filters.date_to)
     return query
+
+
+#: A search of a common word reads this many of each side's latest unarchived records in order
+#: (ix_records_*_current_updated) before leaving the page to the index (latest_matches).
+LATEST_WINDOW = 2_000
+
+
+def current_condition():
+    """SQL: the record is not archived, in the very words of the current-records indexes' predicate."""
+    return text(CURRENT_SQL.replace("archived", "records.archived"))
+
+
+def latest_matches(library_id: int, filters: SearchFilters, build, needed: int,
+                   window: int = LATEST_WINDOW) -> list[int] | None:
+    """The ids of the `needed` latest matches (latest change first) of a search that leaves the archive
+    out, read in order instead of sorting every match: each side's records newest first, within its
+    `window` latest (an index range), and the few the library sees as a former lender alone through the
+    index. None when a side's window holds fewer than `needed` matches (the word is not common there:
+    the index's candidates are few, and the caller sorts them instead).
+
+    `build(filters, use_index, former_only)` gives the search's query for other filters (the search
+    page adds its own field conditions)."""
+    sides = [filters.side] if filters.side in (Side.REQUESTER.value, Side.LENDER.value) else \
+        [Side.REQUESTER.value, Side.LENDER.value]
+    order = sort_order("updated")
+    found = []
+    for side in sides:
+        column = Record.requester_id if side == Side.REQUESTER.value else Record.lender_id
+        bound = db.session.scalar(select(Record.updated_at).where(column == library_id, current_condition())
+                                  .order_by(Record.updated_at.desc(), Record.id.desc()).offset(window - 1).limit(1))
+        query = build(replace(filters, side=side), False, False).where(current_condition())
+        if bound is not None:
+            query = query.where(Record.updated_at >= bound)
+        rows = db.session.execute(query.with_only_columns(Record.updated_at, Record.id).order_by(*order)
+                                  .limit(needed)).all()
+        if len(rows) < needed and bound is not None:
+            return None
+        found.extend(rows)
+    if len(sides) == 2:
+        query = build(filters, True, True)
+        found.extend(db.session.execute(query.with_only_columns(Record.updated_at, Record.id).order_by(*order)
+                                        .limit(needed)).all())
+    found.sort(key=lambda row: (row[0], row[1]), reverse=True)
+    ids = list(dict.fromkeys(row[1] for row in found))  # a record is on one side only; never twice
+    return ids[:needed]
 
 
 def page_of(query, page: int, per_page: int, sort: str, *options,

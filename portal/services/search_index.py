@@ -17,7 +17,7 @@ from sqlalchemy.types import Text
 
 from ..models import HistoryEntry, LocalNote, Record, RecordSearch
 from ..workflow.search_terms import (access_term, compact_std_no, current_access_term, document_terms,
-                                     with_archive_state)
+                                     former_access_term, with_archive_state)
 
 #: The record fields free-text search looks in (services.search.search_query); the compact ISSN/ISBN besides.
 SEARCHED_FIELDS = ("title", "article", "bib_note", "author", "client_name", "requester_number", "lender_number",
@@ -42,8 +42,8 @@ def terms_of(connection, record: Record) -> list[str]:
     else:
         former = set(connection.execute(select(HistoryEntry.library_id).distinct().where(
             HistoryEntry.record_id == record.id, HistoryEntry.side == LENDER)).scalars())
-    return document_terms(record_texts(record, notes), [record.requester_id, record.lender_id, *former],
-                          archived=bool(record.archived))
+    return document_terms(record_texts(record, notes), [record.requester_id, record.lender_id],
+                          archived=bool(record.archived), former=former)
 
 
 def stored(dialect_name: str, terms: list[str]):
@@ -122,8 +122,8 @@ def computed_terms(connection, record_ids=None, chunk: int = 2_000):
             former.setdefault(record_id, set()).add(library_id)
         for row in part:
             yield row["id"], document_terms(record_texts(dict(row), notes.get(row["id"], [])),
-                                            [row["requester_id"], row["lender_id"], *former.get(row["id"], ())],
-                                            archived=bool(row["archived"]))
+                                            [row["requester_id"], row["lender_id"]], archived=bool(row["archived"]),
+                                            former=former.get(row["id"], ()))
 
 
 def rebuild(connection, record_ids=None) -> int:
@@ -152,8 +152,8 @@ def bulk_rows(records: list[dict], history: list[dict], notes: list[dict]) -> li
             former.setdefault(entry["record_id"], set()).add(entry["library_id"])
     return [{"record_id": row["id"],
              "terms": document_terms(record_texts(row, note_texts.get(row["id"], [])),
-                                     [row["requester_id"], row.get("lender_id"), *former.get(row["id"], ())],
-                                     archived=bool(row.get("archived")))}
+                                     [row["requester_id"], row.get("lender_id")],
+                                     archived=bool(row.get("archived")), former=former.get(row["id"], ()))}
             for row in records]
 
 
@@ -163,7 +163,8 @@ def set_archive_state(connection, record_ids=None, chunk: int = 2_000, archived_
     bulk UPDATE, and for the migration that introduced the current-access terms (`archived_as=True`:
     every record's terms as if archived, the migration's downgrade). Returns how many rows changed."""
     records, search = Record.__table__, RecordSearch.__table__
-    query = (select(search.c.record_id, search.c.terms, records.c.archived)
+    query = (select(search.c.record_id, search.c.terms, records.c.archived, records.c.requester_id,
+                    records.c.lender_id)
              .join(records, records.c.id == search.c.record_id).order_by(search.c.record_id))
     ids = None if record_ids is None else sorted(set(record_ids))
     name = connection.dialect.name
@@ -173,9 +174,10 @@ def set_archive_state(connection, record_ids=None, chunk: int = 2_000, archived_
     for part in parts:
         rows = connection.execute(query if part is None else query.where(search.c.record_id.in_(part))).all()
         updates = []
-        for record_id, terms, archived in rows:
+        for record_id, terms, archived, requester_id, lender_id in rows:
             old = sorted(terms if isinstance(terms, list) else terms.split())
-            new = with_archive_state(old, bool(archived) if archived_as is None else archived_as)
+            new = with_archive_state(old, bool(archived) if archived_as is None else archived_as,
+                                     (requester_id, lender_id))
             if new != old:
                 updates.append({"pk": record_id, "new_terms": stored(name, new)})
         for n in range(0, len(updates), chunk):
@@ -184,14 +186,33 @@ def set_archive_state(connection, record_ids=None, chunk: int = 2_000, archived_
     return changed
 
 
+def drop_terms(connection, prefix: str, chunk: int = 2_000) -> int:
+    """Take every term starting with `prefix` out of the stored terms (a migration's downgrade)."""
+    search = RecordSearch.__table__
+    name = connection.dialect.name
+    statement = update(search).where(search.c.record_id == bindparam("pk")).values(terms=bindparam("new_terms"))
+    updates = []
+    for record_id, terms in connection.execute(select(search.c.record_id, search.c.terms)).all():
+        old = terms if isinstance(terms, list) else terms.split()
+        new = sorted(term for term in old if not term.startswith(prefix))
+        if len(new) != len(old):
+            updates.append({"pk": record_id, "new_terms": stored(name, new)})
+    for n in range(0, len(updates), chunk):
+        connection.execute(statement, updates[n:n + chunk])
+    return len(updates)
+
+
 # -- the candidate query ------------------------------------------------------------------
 
 def matching_ids(dialect_name: str, library_id: int, term_sets: list[set[str]], pk: int | None = None,
-                 include_archive: bool = True):
-    """SELECT of the ids of records visible to the library (and not archived, unless `include_archive`)
-    whose terms hold every term of one of the sets (and the record `pk` when visible): a superset of the
-    matches, served by the GIN / FTS5 index."""
-    access = access_term(library_id) if include_archive else current_access_term(library_id)
+                 include_archive: bool = True, former_only: bool = False):
+    """SELECT of the ids of records visible to the library (and not archived, unless `include_archive`;
+    `former_only`: not archived and seen as a former lender only) whose terms hold every term of one of the
+    sets (and the record `pk` when visible): a superset of the matches, served by the GIN / FTS5 index."""
+    if former_only:
+        access = former_access_term(library_id)
+    else:
+        access = access_term(library_id) if include_archive else current_access_term(library_id)
     sets = [sorted(terms | {access}) for terms in term_sets]
     if dialect_name == "postgresql":
         array = ARRAY(Text)

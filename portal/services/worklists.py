@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import HistoryEntry, Library, Record, User
@@ -14,7 +15,8 @@ from ..workflow.statuses import Queue, Status, statuses_in_queue
 from ..workflow.numbers import clamp_page
 from . import portal_zone
 from ..workflow.search_terms import grams
-from .search import SearchFilters, contains, own_note_contains, page_of, search_query, status_counts
+from .search import (LATEST_WINDOW, SearchFilters, contains, latest_matches, own_note_contains, page_of, search_query, status_counts,
+                     text_term_sets)
 
 
 def queue_statuses(side: Side) -> list[Status]:
@@ -71,11 +73,15 @@ def _page(query, page: int, per_page: int, sort: str, library_id: int | None = N
           total: int | None = None, count_limit: int | None = None) -> Page:
     more = False
     if total is None and count_limit is not None:  # count no further than "more than count_limit"
-        total = db.session.scalar(select(func.count()).select_from(
-            query.order_by(None).limit(count_limit + 1).subquery())) or 0
-        more, total = total > count_limit, min(total, count_limit)
+        total, more = _count_upto(query, count_limit)
     rows, total = page_of(query, page, per_page, sort, library_id=library_id, total=total)
     return Page(rows, total, clamp_page(page, total, per_page), per_page, last_actions([r.id for r in rows]), more)
+
+
+def _count_upto(query, limit: int) -> tuple[int, bool]:
+    """(matches counted up to `limit`, whether there are more)."""
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).limit(limit + 1).subquery())) or 0
+    return min(total, limit), total > limit
 
 
 def worklist(library_id: int, side: Side, statuses: list[str], kind: str | None = None,
@@ -101,19 +107,44 @@ SEARCH_COUNT_LIMIT = 1_000
 
 
 def search_page(library_id: int, filters: SearchFilters, extra: SearchForm, sort: str = "updated",
-                page: int = 1, per_page: int = 50, count_limit: int | None = SEARCH_COUNT_LIMIT) -> Page:
+                page: int = 1, per_page: int = 50, count_limit: int | None = SEARCH_COUNT_LIMIT,
+                latest_window: int = LATEST_WINDOW) -> Page:
+    """One page of the search page's matches. A common word (more matches than `count_limit`) in the
+    default order and without the archive: the latest matches read in order (search.latest_matches),
+    not every match fetched and sorted."""
     title, client, number = extra.title.strip(), extra.client.strip(), extra.local_number.strip()
     # every match of a field holds that field's terms: the search index narrows by them too
-    query = search_query(library_id, filters, grams(title) | grams(client) | grams(number))
-    if title:
-        query = query.where(or_(contains(Record.title, title), contains(Record.article, title),
-                                contains(Record.bib_note, title)))
-    if client:
-        query = query.where(contains(Record.client_name, client))
-    if number:
-        query = query.where(or_(contains(Record.requester_number, number), contains(Record.lender_number, number),
-                                own_note_contains(library_id, number)))
-    return _page(query, page, per_page, sort, library_id, count_limit=count_limit)
+    extra_terms = grams(title) | grams(client) | grams(number)
+
+    def build(filters_: SearchFilters, use_index: bool = True, former_only: bool = False):
+        query = search_query(library_id, filters_, extra_terms, use_index=use_index, former_only=former_only)
+        if title:
+            query = query.where(or_(contains(Record.title, title), contains(Record.article, title),
+                                    contains(Record.bib_note, title)))
+        if client:
+            query = query.where(contains(Record.client_name, client))
+        if number:
+            query = query.where(or_(contains(Record.requester_number, number), contains(Record.lender_number, number),
+                                    own_note_contains(library_id, number)))
+        return query
+
+    query = build(filters)
+    text = filters.q.strip()
+    indexed = text_term_sets(text) is not None if text else bool(extra_terms)
+    if count_limit is None or sort != "updated" or filters.include_archive or not indexed:
+        return _page(query, page, per_page, sort, library_id, count_limit=count_limit)
+    total, more = _count_upto(query, count_limit)
+    page = clamp_page(page, total, per_page)
+    ids = latest_matches(library_id, filters, build, page * per_page, latest_window) if more else None
+    if ids is None:
+        rows, total = page_of(query, page, per_page, sort, library_id=library_id, total=total)
+    else:
+        shown = ids[(page - 1) * per_page:]
+        loaded = {record.id: record for record in db.session.scalars(
+            select(Record).where(Record.id.in_(shown)).options(selectinload(Record.requester),
+                                                               selectinload(Record.lender)))}
+        rows = [loaded[pk] for pk in shown if pk in loaded]
+    return Page(rows, total, page, per_page, last_actions([r.id for r in rows]), more)
 
 
 def participant_libraries(network: str | None = None) -> list[Library]:

@@ -18,7 +18,10 @@ its current lender and every former lender, so that one index lookup also applie
 "visible to this library". A record not archived holds each of those libraries a second
 time as `current_access_term`: the default search (archived records left out) looks up
 that term instead, so the index alone narrows to the visible, unarchived records and the
-backfile's candidates are never fetched to be thrown away.
+backfile's candidates are never fetched to be thrown away. A record not archived also holds
+its former lenders that are neither its requester nor its lender now as `former_access_term`:
+the search of a common word reads the latest records of each side in order and asks the
+index only for those (services.search.latest_matches).
 """
 from __future__ import annotations
 
@@ -26,6 +29,7 @@ from collections.abc import Iterable
 
 ACCESS_PREFIX = "_v"  # never an n-gram: n-grams are letters and digits only
 CURRENT_PREFIX = "_u"  # visible and not archived
+FORMER_PREFIX = "_w"  # not archived, visible as a former lender only (neither requester nor lender)
 
 
 def _lower(char: str) -> str:
@@ -68,12 +72,21 @@ def current_access_term(library_id: int) -> str:
     return f"{CURRENT_PREFIX}{int(library_id)}"
 
 
-def with_archive_state(terms: Iterable[str], archived: bool) -> list[str]:
-    """The terms with the current-access terms that say "not archived" taken out or put in (from the
-    access terms), sorted: what a record's terms become when it is archived (or not)."""
-    kept = {term for term in terms if not term.startswith(CURRENT_PREFIX)}
+def former_access_term(library_id: int) -> str:
+    """The term of a record not archived that the library sees as a former lender only."""
+    return f"{FORMER_PREFIX}{int(library_id)}"
+
+
+def with_archive_state(terms: Iterable[str], archived: bool, parties: Iterable[int | None] = ()) -> list[str]:
+    """The terms with the terms that say "not archived" (current and former-only access) taken out or put
+    in, from the access terms and the record's parties (requester, lender), sorted: what a record's terms
+    become when it is archived (or not)."""
+    kept = {term for term in terms if not term.startswith((CURRENT_PREFIX, FORMER_PREFIX))}
     if not archived:
-        kept |= {CURRENT_PREFIX + term[len(ACCESS_PREFIX):] for term in kept if term.startswith(ACCESS_PREFIX)}
+        visible = {int(term[len(ACCESS_PREFIX):]) for term in kept if term.startswith(ACCESS_PREFIX)}
+        party_ids = {int(library_id) for library_id in parties if library_id is not None}
+        kept |= {current_access_term(library_id) for library_id in visible}
+        kept |= {former_access_term(library_id) for library_id in visible - party_ids}
     return sorted(kept)
 
 
@@ -82,14 +95,18 @@ def compact_std_no(std_no: str) -> str:
     return (std_no or "").replace("-", "").replace(" ", "").upper()
 
 
-def document_terms(texts: Iterable[str], library_ids: Iterable[int | None], archived: bool = False) -> list[str]:
-    """A record's terms: the n-grams of its searchable texts and the libraries that may see it (twice
-    when it is not archived), sorted."""
+def document_terms(texts: Iterable[str], library_ids: Iterable[int | None], archived: bool = False,
+                   former: Iterable[int | None] = ()) -> list[str]:
+    """A record's terms: the n-grams of its searchable texts and the libraries that may see it (its
+    parties `library_ids`, its `former` lenders), again as current access when it is not archived, and
+    its former lenders that are no party as former-only access, sorted."""
     terms: set[str] = set()
     for text in texts:
         terms |= grams(text)
-    visible = {int(library_id) for library_id in library_ids if library_id is not None}
+    parties = {int(library_id) for library_id in library_ids if library_id is not None}
+    visible = parties | {int(library_id) for library_id in former if library_id is not None}
     terms |= {access_term(library_id) for library_id in visible}
     if not archived:
         terms |= {current_access_term(library_id) for library_id in visible}
+        terms |= {former_access_term(library_id) for library_id in visible - parties}
     return sorted(terms)

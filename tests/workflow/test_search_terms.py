@@ -3,8 +3,8 @@ import random
 
 import pytest
 
-from portal.workflow.search_terms import (access_term, compact_std_no, current_access_term, document_terms, grams,
-                                         with_archive_state)
+from portal.workflow.search_terms import (access_term, compact_std_no, current_access_term, document_terms,
+                                         former_access_term, grams, with_archive_state)
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -40,11 +40,19 @@ def test_a_record_not_archived_holds_its_libraries_twice_an_archived_one_once():
     assert archived == sorted(["看護", access_term(3), access_term(7)])
 
 
+def test_a_former_lender_that_is_no_party_has_its_own_term_while_not_archived():
+    terms = document_terms(["看護"], [3, 7], former=[7, 9, None])
+    assert access_term(9) in terms and current_access_term(9) in terms
+    assert [t for t in terms if t.startswith("_w")] == [former_access_term(9)]  # 7 is the lender now
+    assert not any(t.startswith("_w") for t in document_terms(["看護"], [3, 7], archived=True, former=[9]))
+
+
 @pytest.mark.parametrize("archived", [False, True])
 def test_with_archive_state_gives_the_terms_of_the_record_in_that_state(archived):
     for before in (False, True):
-        terms = document_terms(["看護研究", "Nursing"], [3, 12, None], archived=before)
-        assert with_archive_state(terms, archived) == document_terms(["看護研究", "Nursing"], [3, 12], archived=archived)
+        terms = document_terms(["看護研究", "Nursing"], [3, 12, None], archived=before, former=[12, 40])
+        assert with_archive_state(terms, archived, (3, 12)) == \
+            document_terms(["看護研究", "Nursing"], [3, 12], archived=archived, former=[40])
 
 
 def test_compact_std_no():
