@@ -56,7 +56,11 @@ ARTICLES = ["大学図書館における相互貸借の現状", "NACSIS-ILLの30
 @click.option("--explain", is_flag=True, help="With --pages: print the query plans of the slowest statements.")
 @click.option("--http", is_flag=True, help="With --pages: also requests per second under gunicorn (2 workers) on "
                                            "loopback and the workers' memory after 10,000 mixed requests.")
-def bench(records: str, batch: int, scans: int, pages: bool, requests: int, explain: bool, http: bool) -> None:
+@click.option("--notices", "notices_only", is_flag=True,
+              help="Measure only the notices (queuing overhead, e-mails, the daily job) on the same database.")
+@click.option("--emails", default=10_000, show_default=True, help="Queued e-mails sent by two workers.")
+def bench(records: str, batch: int, scans: int, pages: bool, requests: int, explain: bool, http: bool,
+          notices_only: bool, emails: int) -> None:
     from .bench_pages import parse_sizes, run_pages
 
     sizes = parse_sizes(records)
@@ -74,13 +78,13 @@ def bench(records: str, batch: int, scans: int, pages: bool, requests: int, expl
         folder = tempfile.mkdtemp(prefix="ill-bench-")
         url = "sqlite:///" + str(Path(folder) / "bench.sqlite")
     try:
-        run(url, records, batch, scans)
+        run(url, records, batch, scans, notices_only, max(emails, 1))
     finally:
         if folder:
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def run(url: str, filler: int, batch: int, scans: int) -> None:
+def run(url: str, filler: int, batch: int, scans: int, notices_only: bool = False, emails: int = 10_000) -> None:
     from . import create_app
     from .extensions import db
 
@@ -100,16 +104,17 @@ def run(url: str, filler: int, batch: int, scans: int) -> None:
         click.echo(f"Measured records: {batch} made with real commands (create, ORDER, RECEIVE) in {t.seconds:.1f} s;"
                    f" {total + batch:,} records in all")
         lender_id = actors["lender"].id
-    # Scans go through the test client outside this app context, so that each request
-    # has its own, as in production (no user cached in `g` between requests).
-    results = {"scan": measure_scans(app, lender_id, ids, scans)}
-    with app.app_context():
-        results.update(measure_block_check(actors_again(), max(scans, 200)))
-        results.update(measure(app, ids))
-    print_table(results, batch, scans)
+    if not notices_only:
+        # Scans go through the test client outside this app context, so that each request
+        # has its own, as in production (no user cached in `g` between requests).
+        results = {"scan": measure_scans(app, lender_id, ids, scans)}
+        with app.app_context():
+            results.update(measure_block_check(actors_again(), max(scans, 200)))
+            results.update(measure(app, ids))
+        print_table(results, batch, scans)
     from .bench_notices import run_notice_bench  # notices: queuing overhead, 10,000 e-mails, the daily job
 
-    run_notice_bench(app)
+    run_notice_bench(app, emails)
 
 
 def ensure_empty(db) -> None:

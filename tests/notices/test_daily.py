@@ -116,3 +116,26 @@ def test_daily_command_twice(world, runner):
     assert len(notices(type="OVERDUE")) == 1
     bad = runner.invoke(args=["daily", "--date", "2026-13-01"])
     assert bad.exit_code != 0 and "--date must be a date" in bad.output
+
+
+def test_the_daily_job_reads_each_types_settings_once_however_many_notices(world):
+    """A library's settings for a type are read in one query per type, not once per notice
+    (dict.setdefault had evaluated the query for every candidate)."""
+    from sqlalchemy import event
+
+    patrons = [make_patron(world, number=f"P{n:03d}", email=f"p{n}@example.jp", mobile=None) for n in range(6)]
+    records = [reload(record_for(world, patron, "ON_LOAN")) for patron in patrons]
+    due = max(r.due_on for r in records)
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(" ".join(statement.split()))
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        run_daily(due + timedelta(days=1))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert len(notices(type="OVERDUE")) == 6
+    settings_reads = [s for s in statements if "FROM notice_settings" in s]
+    assert len(settings_reads) <= 8, settings_reads  # a few per type and the digest, not one per record

@@ -108,22 +108,20 @@ def _candidates(code: str, today: date) -> list[tuple[Record, str]]:
 def notices_due(code: str, today: date) -> tuple[list[Draft], int]:
     due = _candidates(code, today)
     existing = _existing({(record.id, code) for record, _ in due})
+    due_now = [(record, cycle) for record, cycle in due if (record.id, code, cycle) not in existing]
+    partner = code == "PARTNER_OVERDUE"
+    owners = {record.lender_id if partner else record.patron.library_id for record, _ in due_now
+              if partner or record.patron is not None}
+    settings = settings_for_libraries(owners, code) if owners else {}  # one query for the type
     drafts: list[Draft] = []
-    settings_cache: dict[int, object] = {}
-    for record, cycle in due:
-        if (record.id, code, cycle) in existing:
-            continue
-        if code == "PARTNER_OVERDUE":
+    for record, cycle in due_now:
+        if partner:
             owner = record.lender
-            setting = settings_cache.setdefault(owner.id, settings_for_libraries({owner.id}, code)[owner.id])
-            drafts += partner_drafts(code, record, owner, record.requester, record.requester, cycle, today, setting)
-        else:
+            drafts += partner_drafts(code, record, owner, record.requester, record.requester, cycle, today,
+                                     settings[owner.id])
+        elif record.patron is not None:
             patron = record.patron
-            if patron is None:
-                continue
-            setting = settings_cache.setdefault(patron.library_id,
-                                                settings_for_libraries({patron.library_id}, code)[patron.library_id])
-            drafts += patron_drafts(code, record, patron, cycle, today, setting=setting)
+            drafts += patron_drafts(code, record, patron, cycle, today, setting=settings[patron.library_id])
     return drafts, len(due)
 
 
