@@ -124,6 +124,9 @@ def update_library(library: Library, **values) -> Library:
     with unit_of_work():
         for name, value in values.items():
             setattr(library, name, value)
+    from .notices.preferences import forget
+
+    forget(library.id)  # its name and address in notices: at once in this process, within 30 s elsewhere
     return library
 
 

@@ -25,7 +25,7 @@ from ...models.types import utcnow
 from ...workflow.fees import currency_places, format_amount
 from ...workflow.notice_rules import NOTICE_TYPES, Reach, TransitionFacts, choose_channels, notices_for_transition
 from ...workflow.segments import MAX_CHARACTERS, count_sms, prepare_sms
-from .preferences import TypeSetting, cached_setting
+from .preferences import TypeSetting, cached, cached_setting
 from .templates import LANGUAGES, RenderError, cached_templates, render_text, sms_footer, template_for
 
 log = logging.getLogger(__name__)
@@ -112,15 +112,22 @@ def library_context(library: Library | None) -> dict:
             "code": library.code}
 
 
-def notice_context(notice_type: str, record, patron, library, partner, cycle: str, today: date,
+def cached_library_context(library_id: int) -> dict:
+    """A library's placeholders, kept like its settings and templates (NOTICE_CONFIG_CACHE_SECONDS):
+    a command that queues notices then reads no library row."""
+    return cached("library", library_id, (), lambda: library_context(db.session.get(Library, library_id)))
+
+
+def notice_context(notice_type: str, record, patron, library: dict, partner: dict, cycle: str, today: date,
                    language: str) -> dict:
+    """The placeholders of one notice; ``library`` and ``partner`` are library_context() dicts."""
     level, days_overdue = 0, 0
     if notice_type in ("OVERDUE", "PARTNER_OVERDUE") and record is not None and record.due_on:
         days_overdue = (today - record.due_on).days
         level = int(cycle.split("/")[1]) if "/" in cycle else 1
     return {"patron": {"name": patron.name, "number": patron.number} if patron is not None else {},
-            "record": record_context(record, language), "library": library_context(library),
-            "partner": library_context(partner), "level": level, "days_overdue": days_overdue}
+            "record": record_context(record, language), "library": library, "partner": partner or {},
+            "level": level, "days_overdue": days_overdue}
 
 
 # -- rendering -----------------------------------------------------------------------------
@@ -187,8 +194,8 @@ def patron_drafts(notice_type: str, record, patron, cycle: str, today: date, *, 
     if not chosen:
         return []
     language = patron.language if patron.language in LANGUAGES else "ja"
-    library = patron_library(patron, record)
-    context = notice_context(notice_type, record, patron, library, None, cycle, today, language)
+    context = notice_context(notice_type, record, patron, cached_library_context(patron.library_id), {}, cycle, today,
+                             language)
     if extra_context:
         context.update(extra_context.get(language) or {})
     own = cached_templates(patron.library_id, notice_type, language)
@@ -219,11 +226,6 @@ def _safe_subject(draft: Draft, context: dict, own) -> str:
         return draft.type
 
 
-def patron_library(patron, record) -> Library:
-    # the identity map first: the command has usually loaded the library already
-    return db.session.get(Library, patron.library_id)
-
-
 def partner_drafts(notice_type: str, record: Record, owner: Library, partner: Library, recipient_library: Library,
                    cycle: str, today: date, setting: TypeSetting | None = None) -> list[Draft]:
     """A staff alert to a library's contact address (e-mail only)."""
@@ -233,7 +235,8 @@ def partner_drafts(notice_type: str, record: Record, owner: Library, partner: Li
     language = "ja" if recipient_library.network == "NII" else "en"
     draft = Draft(library_id=owner.id, type=notice_type, channel="email", recipient=recipient_library.email or "",
                   language=language, subject="", body="", record_id=record.id, partner_id=partner.id, cycle=cycle)
-    context = notice_context(notice_type, record, None, owner, partner, cycle, today, language)
+    context = notice_context(notice_type, record, None, library_context(owner), library_context(partner), cycle, today,
+                             language)
     render_draft(draft, context, cached_templates(owner.id, notice_type, language))
     if not draft.recipient:
         draft.status, draft.detail = "suppressed", f"library {recipient_library.code} has no contact e-mail address"
@@ -285,8 +288,8 @@ def write(drafts: list[Draft], now: datetime | None = None) -> list[int]:
             written.append((notice_id, draft))
     events = [{"notice_id": nid, "status": d.status, "at": now, "detail": d.detail or _first_detail(d),
                "provider_answer": "", "user_id": d.created_by_id, "user_name": d.user_name} for nid, d in written]
-    if events:
-        db.session.execute(insert(NoticeEvent.__table__), events)
+    for start in range(0, len(events), INSERT_CHUNK):  # multi-row INSERTs: a command's events in one statement
+        db.session.execute(insert(NoticeEvent.__table__).values(events[start:start + INSERT_CHUNK]))
     links = [{"notice_id": nid, "position": i, "token": token, "url": url, "clicks": 0}
              for nid, d in written for i, (token, url) in enumerate(d.links)]
     if links:
@@ -306,10 +309,12 @@ def _row(draft: Draft, now: datetime) -> dict:
             "recipient": draft.recipient[:254], "patron_id": draft.patron_id, "record_id": draft.record_id,
             "partner_id": draft.partner_id, "language": draft.language, "subject": draft.subject[:300],
             "body": draft.body, "segments": draft.segments, "mandatory": draft.mandatory, "status": draft.status,
-            "attempts": 0, "scheduled_for": when, "next_attempt_at": when, "claimed_until": None, "claimed_by": None,
-            "dedup_key": draft.dedup_key, "cycle": draft.cycle, "provider_id": None,
-            "opt_out_token": draft.opt_out_token, "last_error": draft.detail if draft.status == "failed" else "",
-            "sent_at": None, "created_at": now, "created_by_id": draft.created_by_id}
+            "attempts": 0, "scheduled_for": when, "next_attempt_at": when, "dedup_key": draft.dedup_key,
+            "cycle": draft.cycle, "opt_out_token": draft.opt_out_token,
+            "last_error": draft.detail if draft.status == "failed" else "", "created_at": now,
+            "created_by_id": draft.created_by_id}
+    # claimed_until, claimed_by, provider_id and sent_at start NULL: left out, so that two notices
+    # stay within psycopg's 50 parameters of a statement it converts once and caches
 
 
 # -- from a command ---------------------------------------------------------------------------
