@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from sqlalchemy import exists, or_
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..models import HistoryEntry, Record
+from ..models import HistoryEntry, Patron, Record
 from ..workflow.errors import Conflict, Forbidden, NotFound
 from ..workflow.machine import NOT_TRANSITIONS, Side, declined_for_all_by
 
@@ -55,6 +56,11 @@ def printable_slips(record: Record, library_id: int) -> list[str]:
             if printer is side and (kind != "return" or record.kind == "loan")]
 
 
+#: a command's record comes with its patron and the patron's consents in the same statement: the
+#: notices the command queues need them, and a record without a patron joins nothing
+COMMAND_OPTIONS = (joinedload(Record.patron).joinedload(Patron.consents),)
+
+
 def load_record_for_command(library_id: int, ill_id) -> Record:
     """load_record for running a command: a lender whose record was just called back gets a conflict.
 
@@ -63,7 +69,7 @@ def load_record_for_command(library_id: int, ill_id) -> Record:
     could see a moment ago, so it is told what happened (409), not "forbidden" (403).
     """
     try:
-        return load_record(library_id, ill_id)
+        return load_record(library_id, ill_id, COMMAND_OPTIONS)
     except Forbidden:
         pk = Record.pk_from_ill_id(ill_id)
         record = db.session.get(Record, pk) if pk else None
@@ -80,10 +86,10 @@ def _called_back_from(record: Record, library_id: int) -> bool:
             and any(c.library_id == library_id for c in record.candidates))
 
 
-def load_record(library_id: int, ill_id) -> Record:
+def load_record(library_id: int, ill_id, options=()) -> Record:
     """The record with that ILL ID if the library may see it: NotFound / Forbidden otherwise."""
     pk = Record.pk_from_ill_id(ill_id)
-    record = db.session.get(Record, pk) if pk else None
+    record = db.session.get(Record, pk, options=options) if pk else None
     if record is None:
         raise NotFound("No record with ILL ID %(ill_id)s.", ill_id=str(ill_id)[:40])
     if not can_see(record, library_id):

@@ -12,10 +12,12 @@ import logging
 import re
 import secrets
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date, datetime
 
 from flask import current_app
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select, text
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import joinedload
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -254,6 +256,21 @@ def _insert(table):
     return None
 
 
+EVENT_CHUNK = 100  # 700 parameters a statement
+EVENT_COLUMNS = ("notice_id", "status", "at", "detail", "provider_answer", "user_id", "user_name")
+
+
+@lru_cache(maxsize=8)
+def _events_insert(rows: int):
+    """One INSERT of ``rows`` events as a textual statement built once per size: SQLAlchemy caches a
+    text() statement, but compiles a multi-row ``insert().values([...])`` anew at every call."""
+    table = NoticeEvent.__table__
+    values = ", ".join("(" + ", ".join(f":{name}_{i}" for name in EVENT_COLUMNS) + ")" for i in range(rows))
+    statement = text(f"INSERT INTO {table.name} ({', '.join(EVENT_COLUMNS)}) VALUES {values}")
+    return statement.bindparams(*(bindparam(f"{name}_{i}", type_=table.c[name].type)
+                                  for i in range(rows) for name in EVENT_COLUMNS))
+
+
 def write(drafts: list[Draft], now: datetime | None = None) -> list[int]:
     """Insert the drafts (a duplicate of an existing key is skipped) with their first
     history event; return the ids of the notices written."""
@@ -288,8 +305,10 @@ def write(drafts: list[Draft], now: datetime | None = None) -> list[int]:
             written.append((notice_id, draft))
     events = [{"notice_id": nid, "status": d.status, "at": now, "detail": d.detail or _first_detail(d),
                "provider_answer": "", "user_id": d.created_by_id, "user_name": d.user_name} for nid, d in written]
-    for start in range(0, len(events), INSERT_CHUNK):  # multi-row INSERTs: a command's events in one statement
-        db.session.execute(insert(NoticeEvent.__table__).values(events[start:start + INSERT_CHUNK]))
+    for start in range(0, len(events), EVENT_CHUNK):  # multi-row INSERTs: a command's events in one statement
+        chunk = events[start:start + EVENT_CHUNK]
+        db.session.execute(_events_insert(len(chunk)),
+                           {f"{name}_{i}": value for i, event in enumerate(chunk) for name, value in event.items()})
     links = [{"notice_id": nid, "position": i, "token": token, "url": url, "clicks": 0}
              for nid, d in written for i, (token, url) in enumerate(d.links)]
     if links:
@@ -335,6 +354,18 @@ def transition_facts(record: Record, entry) -> TransitionFacts:
         account_type=record.account_type or "", comment=entry.comment or "", entry_id=entry.id or 0)
 
 
+def _patron_of(record: Record) -> Patron | None:
+    """The record's patron with its consents (the SMS check reads them): usually loaded with the
+    record already (services.access.COMMAND_OPTIONS), else in one query."""
+    state = sa_inspect(record)
+    if "patron" not in state.unloaded:
+        patron = record.patron
+        if patron is not None and patron.id == record.patron_id and "consents" not in sa_inspect(patron).unloaded:
+            return patron
+    return db.session.execute(select(Patron).options(joinedload(Patron.consents))
+                              .where(Patron.id == record.patron_id)).unique().scalar_one_or_none()
+
+
 def queue_for_transition(record: Record, entry, today: date) -> list[int]:
     """The notices a command causes, written in the command's transaction.
 
@@ -355,8 +386,7 @@ def queue_for_transition(record: Record, entry, today: date) -> list[int]:
             if lender is not None:
                 drafts += partner_drafts(notice_type, record, lender, record.requester, lender, cycle, today)
         elif getattr(record, "patron_id", None) is not None:
-            if patron is None:  # the patron with its consents in one query (the SMS check reads them)
-                patron = db.session.execute(select(Patron).options(joinedload(Patron.consents))
-                                            .where(Patron.id == record.patron_id)).unique().scalar_one_or_none()
+            if patron is None:
+                patron = _patron_of(record)
             drafts += patron_drafts(notice_type, record, patron, cycle, today)
     return write(drafts)
