@@ -47,7 +47,7 @@ def shipped_records(actors: dict, count: int, patron_id: int | None) -> list[str
     return ids
 
 
-def measure_queue_overhead(actors: dict, count: int = 40) -> tuple[float, float, float]:
+def measure_queue_overhead(actors: dict, count: int = 120) -> tuple[float, float, float]:
     """Median seconds of RECEIVE (SHIPPED -> ARRIVED) with and without notices, interleaved."""
     from .extensions import db
     from .models import Patron, PatronConsent
@@ -221,7 +221,8 @@ def run_notice_bench(app, emails: int = 10_000) -> None:
     for row in [header, tuple("-" * w for w in widths)] + rows:
         click.echo("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
     click.echo(f"RECEIVE medians: {seconds(overhead[0])} with notices, {seconds(overhead[1])} without. "
-               f"E-mails sent: {sent:,}. Daily job: {first[0].summary}; again: {second[0].summary}.")
+               f"E-mails sent: {sent:,}. Daily job: {'; '.join(step.summary for step in first)}; "
+               f"again: {'; '.join(step.summary for step in second)}.")
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     click.echo(f"{os.cpu_count()} CPUs, load average {load:.2f} (figures scale with it). Each e-mail's result is "
                f"committed on its own before the next is sent, so a killed worker repeats at most one.")

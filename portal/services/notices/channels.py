@@ -20,6 +20,7 @@ from typing import IO, Protocol
 import httpx
 from flask import current_app
 from flask_mailman import EmailMessage
+from flask_mailman.message import sanitize_address
 
 from ...workflow.numbers import parse_int
 
@@ -145,12 +146,15 @@ class MailmanSender:
     def send(self, email: Email) -> Outcome:
         try:
             message = self.message(email)
-            message.message()  # an address that cannot be encoded fails here, before the connection
+            for address in [message.from_email, *message.recipients()]:  # before the connection
+                sanitize_address(address, message.encoding)
         except ValueError as error:
             return Outcome(PERMANENT, f"invalid address: {error}")
         try:
             self.open()
-            self.connection.send_messages([message])
+            self.connection.send_messages([message])  # builds the MIME message once, then sends it
+        except ValueError as error:  # a header that cannot be encoded: raised before anything is sent
+            return Outcome(PERMANENT, f"invalid message: {error}")
         except Exception as error:  # noqa: BLE001 - classified, or re-raised by _smtp_outcome
             outcome = _smtp_outcome(error)
             if outcome.result == TEMPORARY:

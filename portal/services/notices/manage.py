@@ -6,18 +6,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from flask import current_app
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
 from ...extensions import db
-from ...models import Notice, NoticeEvent, NoticeLink, Record, User, WorkerHeartbeat
+from ...models import Notice, NoticeLink, Record, User, WorkerHeartbeat
 from ...models.patron import Patron
 from ...models.types import utcnow
 from ...workflow.errors import Conflict, N_, NotFound, ValidationError
 from ...workflow.notice_rules import CHANNELS, NOTICE_TYPES, OPEN_STATUSES, STATUSES, round_up
 from ...workflow.segments import MAX_CHARACTERS, count_sms
 from .. import portal_zone, unit_of_work
-from .outbox import Draft, finish_sms, library_context, write
+from .outbox import Draft, finish_sms, insert_events, library_context, write
 from ...workflow.numbers import MAX_INT, parse_int
 
 MAX_AHEAD = timedelta(days=366)  # "up to one year ahead" (a leap year included)
@@ -34,8 +34,7 @@ def _event(notice_id: int, status: str, detail: str = "", answer: str = "", user
 
 
 def add_events(events: list[dict]) -> None:
-    if events:
-        db.session.execute(insert(NoticeEvent.__table__), events)
+    insert_events(events)
 
 
 # -- manual notices -------------------------------------------------------------------------

@@ -271,6 +271,15 @@ def _events_insert(rows: int):
                                   for i in range(rows) for name in EVENT_COLUMNS))
 
 
+def insert_events(events: list[dict]) -> None:
+    """History rows (dicts of EVENT_COLUMNS) in multi-row INSERTs: a command's or a worker's few
+    events in one statement, without the pipelined executemany's overhead."""
+    for start in range(0, len(events), EVENT_CHUNK):
+        chunk = events[start:start + EVENT_CHUNK]
+        db.session.execute(_events_insert(len(chunk)),
+                           {f"{name}_{i}": event[name] for i, event in enumerate(chunk) for name in EVENT_COLUMNS})
+
+
 def write(drafts: list[Draft], now: datetime | None = None) -> list[int]:
     """Insert the drafts (a duplicate of an existing key is skipped) with their first
     history event; return the ids of the notices written."""
@@ -305,10 +314,7 @@ def write(drafts: list[Draft], now: datetime | None = None) -> list[int]:
             written.append((notice_id, draft))
     events = [{"notice_id": nid, "status": d.status, "at": now, "detail": d.detail or _first_detail(d),
                "provider_answer": "", "user_id": d.created_by_id, "user_name": d.user_name} for nid, d in written]
-    for start in range(0, len(events), EVENT_CHUNK):  # multi-row INSERTs: a command's events in one statement
-        chunk = events[start:start + EVENT_CHUNK]
-        db.session.execute(_events_insert(len(chunk)),
-                           {f"{name}_{i}": value for i, event in enumerate(chunk) for name, value in event.items()})
+    insert_events(events)
     links = [{"notice_id": nid, "position": i, "token": token, "url": url, "clicks": 0}
              for nid, d in written for i, (token, url) in enumerate(d.links)]
     if links:

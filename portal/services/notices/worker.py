@@ -23,7 +23,6 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Callable
 
 from flask import current_app
@@ -253,9 +252,9 @@ class Worker:
             detail = outcome.detail if outcome.result == PERMANENT else \
                 f"gave up after {notice.attempts} attempts: {outcome.detail}"
             values.update(status="failed", last_error=detail)
-        result = db.session.execute(update(Notice).where(Notice.id == notice.id, Notice.status == "sending",
-                                                         Notice.claimed_by == self.worker_id)
-                                    .values(**values).execution_options(synchronize_session=False))
+        notices = Notice.__table__  # the table, not the entity: no ORM bulk-update machinery per notice
+        result = db.session.execute(update(notices).where(notices.c.id == notice.id, notices.c.status == "sending",
+                                                          notices.c.claimed_by == self.worker_id).values(**values))
         if result.rowcount != 1:  # the lease ran out and another worker took it: its result counts
             db.session.rollback()
             log.warning("notice %s: lost the claim before recording %s", notice.id, status)
