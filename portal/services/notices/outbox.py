@@ -12,8 +12,8 @@ import logging
 import re
 import secrets
 from dataclasses import dataclass, field
-from functools import lru_cache
 from datetime import date, datetime
+from functools import lru_cache
 
 from flask import current_app
 from sqlalchemy import bindparam, insert, select, text
@@ -329,6 +329,9 @@ def _first_detail(draft: Draft) -> str:
 
 
 def _row(draft: Draft, now: datetime) -> dict:
+    """The notice's columns. claimed_until, claimed_by, provider_id and sent_at start NULL and are
+    left out, so that two notices stay within psycopg's 50 parameters of a statement it converts
+    once and caches."""
     when = draft.scheduled_for or now
     return {"library_id": draft.library_id, "type": draft.type, "channel": draft.channel,
             "recipient": draft.recipient[:254], "patron_id": draft.patron_id, "record_id": draft.record_id,
@@ -338,8 +341,6 @@ def _row(draft: Draft, now: datetime) -> dict:
             "cycle": draft.cycle, "opt_out_token": draft.opt_out_token,
             "last_error": draft.detail if draft.status == "failed" else "", "created_at": now,
             "created_by_id": draft.created_by_id}
-    # claimed_until, claimed_by, provider_id and sent_at start NULL: left out, so that two notices
-    # stay within psycopg's 50 parameters of a statement it converts once and caches
 
 
 # -- from a command ---------------------------------------------------------------------------
