@@ -210,3 +210,35 @@ def test_archive_state_migration_gives_the_records_already_indexed_their_current
             assert stored_terms(connection) == before
         db.session.remove()
         db.engine.dispose()
+
+
+def test_records_have_party_status_statistics_after_the_migrations_and_create_all(database_urls, keep_logging):
+    """The extended statistics the work lists' plans need exist in a migrated database and in one made
+    by create_all (the benchmark's and the tests')."""
+    import uuid
+
+    urls, _created = database_urls
+    assert "postgresql" in urls, "the PostgreSQL server of the test session"
+    names = {"st_records_lender_status", "st_records_requester_status"}
+    server = create_engine(urls["postgresql"], isolation_level="AUTOCOMMIT")
+    fresh = "fresh_" + uuid.uuid4().hex[:12]
+    with server.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{fresh}"'))
+    try:
+        for url, make in ((urls["postgresql"].rsplit("/", 1)[0] + "/" + fresh, "migrations"),
+                          (urls["postgresql"], "create_all")):
+            app = create_app({**{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
+                              "SQLALCHEMY_DATABASE_URI": url})
+            with app.app_context():
+                if make == "migrations":
+                    upgrade()
+                else:
+                    db.create_all()
+                found = set(db.session.scalars(text("SELECT stxname FROM pg_statistic_ext")))
+                db.session.remove()
+                db.engine.dispose()
+            assert names <= found, make
+    finally:
+        with server.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{fresh}" WITH (FORCE)'))
+        server.dispose()

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import (JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text,
+from sqlalchemy import (DDL, JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text,
                         UniqueConstraint, event, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -277,6 +277,19 @@ class Record(db.Model):
 
     def __repr__(self) -> str:
         return f"<Record {self.ill_id if self.id else '?'} {self.kind} {self.status}>"
+
+
+# PostgreSQL: how the records of one library spread over the statuses (extended statistics, MCV). The
+# planner otherwise multiplies "lender = the busiest library" by "status in the queue" as if they were
+# independent, expects a few hundred rows where there are thousands, and sorts them all instead of
+# reading ix_records_*_active_updated backwards (80 ms against 0.1 ms for a work list at 1M records).
+# Alembic does not compare statistics objects: the migration and create_all both make them.
+RECORD_STATISTICS_DDL = [
+    "CREATE STATISTICS IF NOT EXISTS st_records_lender_status (mcv) ON lender_id, status FROM records",
+    "CREATE STATISTICS IF NOT EXISTS st_records_requester_status (mcv) ON requester_id, status FROM records",
+]
+for _statement in RECORD_STATISTICS_DDL:
+    event.listen(Record.__table__, "after_create", DDL(_statement).execute_if(dialect="postgresql"))
 
 
 @event.listens_for(Record, "before_insert")

@@ -31,3 +31,4 @@ def test_portal_connections_to_postgresql_do_not_jit_compile(database_urls):
         finally:
             db.session.remove()
             db.engine.dispose()
+
