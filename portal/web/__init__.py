@@ -159,11 +159,11 @@ def register_template_helpers(app: Flask) -> None:
 
     def notices_of_record(record) -> list:
         """The record's notices of the caller's own library (record page panel)."""
-        from ..services.notices.manage import NoticeFilters, list_notices
+        from ..services.notices.manage import record_notices
 
         if not current_user.is_authenticated:
             return []
-        return list_notices(current_user.library_id, NoticeFilters(record=record.ill_id), limit=50)[0]
+        return record_notices(current_user.library_id, record)
 
     def notices_of_patron(patron) -> list:
         """A patron's notices, for the patron page (own library only)."""

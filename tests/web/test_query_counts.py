@@ -85,3 +85,26 @@ def test_search_reads_no_archived_match_and_its_queries_stay_flat(world, desk):
     page = desk.get(url).get_data(as_text=True)
     assert "看護研究 current" in page and "看護研究 old" not in page
     assert "看護研究 old 5" in desk.get(url + "&archive=1").get_data(as_text=True)
+
+
+def test_the_record_pages_notices_panel_reads_only_its_notices(world, desk):
+    """The panel reads the notices, their events and links: not a count, nor the record and its patron
+    again (the page has them), nor the patron's block mark a second time."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "notices"))
+    from notices_helpers import make_patron, record_for
+
+    patron = make_patron(world)
+    quiet = record_for(world, patron, "PREPARING")  # no notice yet
+    noticed = record_for(world, patron, "ON_LOAN")  # ARRIVED by e-mail and SMS
+    desk.as_user("R")
+    with counted() as statements:
+        desk.get(f"/records/{noticed.ill_id}")
+    assert 'id="record-notices"' in desk.get(f"/records/{noticed.ill_id}").get_data(as_text=True)
+    extra = queries(desk, f"/records/{noticed.ill_id}") - queries(desk, f"/records/{quiet.ill_id}")
+    assert extra <= 3, extra
+    flat = [" ".join(s.split()) for s in statements]
+    assert not [s for s in flat if s.startswith("SELECT count(*)") and "notices" in s]
+    assert len([s for s in flat if "FROM blocks" in s and "partner_id IN" in s]) == 1  # parties and candidates

@@ -238,6 +238,15 @@ def list_notices(library_id: int, filters: NoticeFilters, limit: int = PAGE, off
     return rows, total
 
 
+def record_notices(library_id: int, record: Record, limit: int = 50) -> list[Notice]:
+    """The record's notices of the library, newest first, for the record page's panel: no count,
+    and neither the record nor its patron read again (the page shows them already)."""
+    return list(db.session.scalars(
+        select(Notice).where(Notice.library_id == library_id, Notice.record_id == record.id)
+        .options(selectinload(Notice.events), selectinload(Notice.links))
+        .order_by(Notice.id.desc()).limit(limit)))
+
+
 @dataclass
 class QueueHealth:
     waiting: int
