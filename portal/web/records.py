@@ -10,7 +10,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
-from ..models import Record
+from sqlalchemy.orm import joinedload, selectinload
+
+from ..models import Candidate, Record
 from ..services import portal_today
 from ..services.access import load_record, printable_slips, side_of
 from ..services.archive import copy_to_new_request
@@ -32,9 +34,15 @@ bp = Blueprint("records", __name__)
 SHOW = "records/show.html"
 
 
+#: the record page shows both parties and every candidate's library: loaded with the record
+#: (joined into its statement and its candidates') instead of one query each
+PAGE_OPTIONS = (joinedload(Record.requester), joinedload(Record.lender),
+                selectinload(Record.candidates).joinedload(Candidate.library))
+
+
 def load(ill_id: str) -> Record:
     try:
-        return load_record(current_user.library_id, ill_id)
+        return load_record(current_user.library_id, ill_id, PAGE_OPTIONS)
     except NotFound:
         abort(404)
     except Forbidden:
