@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from ...extensions import db
 from ...models import Library, NoticeSetting, Record
 from ...workflow.statuses import Status
-from .outbox import Draft, library_context, render_draft
+from .outbox import Draft, library_context, render_draft, staff_language
 from .preferences import cached_setting
 from .templates import cached_templates
 
@@ -65,7 +65,7 @@ def digest_drafts(today: date) -> list[Draft]:
         sections = digest_sections(library, today)
         if not sections:
             continue
-        language = "ja" if library.network == "NII" else "en"
+        language = staff_language(library)
         context = {"library": library_context(library), "partner": {}, "patron": {}, "record": {},
                    "level": 0, "days_overdue": 0, "digest": {"date": today.isoformat(), "sections": sections}}
         draft = Draft(library_id=library.id, type="STAFF_DIGEST", channel="email", recipient=library.email or "",

@@ -228,13 +228,18 @@ def _safe_subject(draft: Draft, context: dict, own) -> str:
         return draft.type
 
 
+def staff_language(library: Library) -> str:
+    """The language of a library's staff notices: Japanese on NACSIS-ILL (NII), else English."""
+    return "ja" if library.network == "NII" else "en"
+
+
 def partner_drafts(notice_type: str, record: Record, owner: Library, partner: Library, recipient_library: Library,
                    cycle: str, today: date, setting: TypeSetting | None = None) -> list[Draft]:
     """A staff alert to a library's contact address (e-mail only)."""
     setting = setting or cached_setting(owner.id, notice_type)
     if "email" not in setting.channels:
         return []
-    language = "ja" if recipient_library.network == "NII" else "en"
+    language = staff_language(recipient_library)
     draft = Draft(library_id=owner.id, type=notice_type, channel="email", recipient=recipient_library.email or "",
                   language=language, subject="", body="", record_id=record.id, partner_id=partner.id, cycle=cycle)
     context = notice_context(notice_type, record, None, library_context(owner), library_context(partner), cycle, today,

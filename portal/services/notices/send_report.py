@@ -15,7 +15,7 @@ from datetime import datetime
 from ...extensions import db
 from ...models import Library, Patron
 from .. import portal_zone
-from .outbox import Draft, base_url, library_context, render_draft
+from .outbox import Draft, base_url, library_context, render_draft, staff_language
 from .preferences import cached_setting
 from .templates import cached_templates
 
@@ -28,10 +28,6 @@ CHANNEL_LABELS = {"ja": {"email": "メール", "sms": "SMS", "print": "郵送"},
                   "en": {"email": "e-mail", "sms": "SMS", "print": "letter"}}
 
 
-def report_language(library: Library) -> str:
-    return "ja" if library.network == "NII" else "en"
-
-
 def report_drafts(notice, status: str, detail: str, at: datetime, masked_recipient: str) -> list[Draft]:
     """The reports of one manual notice's outcome; [] when the library has them off.
     ``notice``: the worker's Job (plain values) or a Notice row."""
@@ -42,7 +38,7 @@ def report_drafts(notice, status: str, detail: str, at: datetime, masked_recipie
         return []
     library = db.session.get(Library, notice.library_id)
     addresses = list(setting.recipients) or ([library.email] if library.email else [])
-    language = report_language(library)
+    language = staff_language(library)
     patron = db.session.get(Patron, notice.patron_id) if notice.patron_id else None
     context = {"library": library_context(library), "partner": {}, "record": {}, "level": 0, "days_overdue": 0,
                "patron": {"name": patron.name, "number": patron.number} if patron is not None else {},
