@@ -256,15 +256,19 @@ def all_blocks(library_id: int, active_only: bool = False) -> list[BlockView]:
     return _views(library_id, db.session.scalars(query.order_by(Block.id.desc()).limit(500)), today)
 
 
+def partner_blocked(library_id: int, today: date):
+    """SQL filter on blocks: a block library_id sees on a partner today (its own, or a network block)."""
+    network = select(BlockDefinition.id).where(BlockDefinition.network_block.is_(True))
+    return and_(Block.active_on(today), or_(Block.library_id == library_id, Block.definition_id.in_(network)))
+
+
 def blocked_partner_ids(library_id: int, partner_ids) -> set[int]:
     """Which of these partners library_id sees as blocked now (own or network blocks): list marks."""
     ids = [i for i in set(partner_ids) if i is not None and i != library_id]
     if not ids:
         return set()
-    network = select(BlockDefinition.id).where(BlockDefinition.network_block.is_(True))
     return set(db.session.scalars(select(Block.partner_id).where(
-        Block.partner_id.in_(ids), Block.active_on(portal_today()),
-        or_(Block.library_id == library_id, Block.definition_id.in_(network)))))
+        Block.partner_id.in_(ids), partner_blocked(library_id, portal_today()))))
 
 
 def blocked_patron_ids(library_id: int, patron_ids) -> set[int]:

@@ -4,9 +4,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
+from functools import cache
 from datetime import date
 
-from sqlalchemy import and_, case, exists, func, or_, select, text
+from sqlalchemy import and_, bindparam, case, exists, func, literal_column, or_, select, text, union_all
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
@@ -295,13 +296,28 @@ def search_records(library_id: int, filters: SearchFilters, page: int = 1, per_p
 
 
 def status_counts(library_id: int, side: Side, kind: str | None = None) -> dict[str, int]:
-    """Live counts per status for one side of a library's work lists: an index-only scan of the partial
-    index over the side's active records (ix_records_*_active), never the library's whole backfile."""
-    column = Record.requester_id if side is Side.REQUESTER else Record.lender_id
-    query = (select(Record.status, func.count()).where(column == library_id, active_condition())
-             .group_by(Record.status))
-    if kind in ("copy", "loan"):
-        query = query.where(Record.kind == kind)
-    counts = {status.value: 0 for status in Status if status not in FINAL_STATUSES}
-    counts.update({status: count for status, count in db.session.execute(query)})
+    """Live counts per status for one side of a library's work lists (status_counts_by_side)."""
+    return status_counts_by_side(library_id, kind)[side]
+
+
+def status_counts_by_side(library_id: int, kind: str | None = None) -> dict[Side, dict[str, int]]:
+    """Live counts per status for both sides of a library's work lists, in one statement: per side an
+    index-only scan of the partial index over its active records (ix_records_*_active), never the
+    library's whole backfile."""
+    by_kind = kind in ("copy", "loan")
+    counts = {side: {status.value: 0 for status in Status if status not in FINAL_STATUSES} for side in Side}
+    for side, status, count in db.session.execute(_status_counts_query(by_kind),
+                                                  {"library_id": library_id, "kind": kind if by_kind else None}):
+        counts[Side(side)][status] = count
     return counts
+
+
+@cache
+def _status_counts_query(by_kind: bool):
+    """status_counts_by_side's statement, built once: one arm per side."""
+    arms = []
+    for side, column in ((Side.REQUESTER, Record.requester_id), (Side.LENDER, Record.lender_id)):
+        arm = (select(literal_column(f"'{side.value}'").label("side"), Record.status, func.count())
+               .where(column == bindparam("library_id"), active_condition()).group_by(Record.status))
+        arms.append(arm.where(Record.kind == bindparam("kind")) if by_kind else arm)
+    return union_all(*arms)

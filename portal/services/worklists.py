@@ -3,19 +3,23 @@ participant directory and the extra search fields. Nothing here writes."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from functools import cache
+from datetime import date, datetime
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import bindparam, case, exists, func, or_, select
+from sqlalchemy.orm import aliased
 
 from ..extensions import db
 from ..models import HistoryEntry, Library, Record, User
+from ..models.block import Block
+from ..models.record import ILL_ID_OFFSET
 from ..workflow.machine import Side
 from ..workflow.statuses import Queue, Status, statuses_in_queue
 from ..workflow.numbers import clamp_page
-from . import portal_zone
+from . import portal_today, portal_zone
+from .blocks import partner_blocked
 from ..workflow.search_terms import grams
-from .search import (LATEST_WINDOW, SearchFilters, contains, latest_matches, own_note_contains, page_of, search_query, status_counts,
+from .search import (LATEST_WINDOW, SearchFilters, contains, latest_matches, own_note_contains, search_query, sort_order, status_counts_by_side,
                      text_term_sets)
 
 
@@ -37,20 +41,45 @@ def queue_totals(library_id: int, counts_of=None) -> dict[str, int]:
 
     `counts_of(side)` gives the side's status counts when the caller already has them
     (a work list page counts once and the badge reuses them); by default they are counted."""
+    both = None if counts_of else status_counts_by_side(library_id)
     totals = {}
     for side in Side:
-        counts = counts_of(side) if counts_of else status_counts(library_id, side)
+        counts = counts_of(side) if counts_of else both[side]
         totals[side.value] = sum(counts.get(s.value, 0) for s in queue_statuses(side))
     return totals
 
 
+#: What a row of a work list or search result reads: plain columns, no Record objects (a page of 50
+#: Records with their libraries and history entries cost more to build than to fetch).
+LIST_COLUMNS = (Record.id, Record.kind, Record.status, Record.archived, Record.requester_id, Record.lender_id,
+                Record.title, Record.article, Record.bib_note, Record.ordered_on, Record.due_on,
+                Record.renewal_handling, Record.updated_at)
+#: ... and what the CSV export adds.
+EXPORT_COLUMNS = LIST_COLUMNS + (Record.author, Record.volume, Record.pages, Record.year, Record.std_no,
+                                 Record.client_name, Record.requester_number, Record.lender_number, Record.sent_on)
+
+
+@dataclass(frozen=True, slots=True)
+class RowDetails:
+    """What a listed record's row shows beside its own columns."""
+
+    partner_code: str | None  # the lender of our requests, the requester of the others; None: no lender yet
+    partner_name: str
+    partner_blocked: bool  # we (or the network) block that partner today
+    last_command: str  # the latest staff command ("" if none yet)
+    last_at: datetime | None
+
+
+NO_DETAILS = RowDetails(None, "", False, "", None)
+
+
 @dataclass
 class Page:
-    rows: list[Record]
+    rows: list  # plain rows of LIST_COLUMNS (EXPORT_COLUMNS for the CSV export), in the list's order
     total: int
     page: int
     per_page: int
-    last_actions: dict[int, HistoryEntry]
+    details: dict[int, RowDetails]  # by record id
     more: bool = False  # more matches than `total` (counted no further)
 
     @property
@@ -58,24 +87,61 @@ class Page:
         return max(1, -(-self.total // self.per_page))
 
 
-def last_actions(record_ids: list[int]) -> dict[int, HistoryEntry]:
-    """The latest staff command of each record (system notes left out), one query."""
+def ill_id_of(record_id: int) -> str:
+    return str(ILL_ID_OFFSET + record_id)
+
+
+def row_details(library_id: int, record_ids: list[int], today: date | None = None) -> dict[int, RowDetails]:
+    """Each listed record's partner library, whether it is blocked, and the record's latest staff command
+    (system notes left out): one query for the whole page."""
     if not record_ids:
         return {}
-    latest = (select(func.max(HistoryEntry.id))
-              .where(HistoryEntry.record_id.in_(record_ids), HistoryEntry.command != "SYSTEM")
-              .group_by(HistoryEntry.record_id))
-    entries = db.session.scalars(select(HistoryEntry).where(HistoryEntry.id.in_(latest)))
-    return {entry.record_id: entry for entry in entries}
+    rows = db.session.execute(_row_details_query(), {"library_id": library_id, "ids": record_ids,
+                                                     "today": today or portal_today()})
+    return {pk: RowDetails(code, name or "", bool(is_blocked) and partner_pk != library_id, command or "", at)
+            for pk, partner_pk, code, name, is_blocked, command, at in rows}
 
 
-def _page(query, page: int, per_page: int, sort: str, library_id: int | None = None,
-          total: int | None = None, count_limit: int | None = None) -> Page:
+@cache
+def _row_details_query():
+    """row_details's statement, built once (its parameters bound per page)."""
+    library_id = bindparam("library_id")
+    partner, latest = aliased(Library), aliased(HistoryEntry)
+    latest_id = (select(func.max(HistoryEntry.id))
+                 .where(HistoryEntry.record_id == Record.id, HistoryEntry.command != "SYSTEM")
+                 .correlate(Record).scalar_subquery())
+    partner_id = case((Record.requester_id == library_id, Record.lender_id), else_=Record.requester_id)
+    blocked = exists().where(Block.partner_id == partner.id,
+                             partner_blocked(library_id, bindparam("today"))).correlate(partner)
+    return (select(Record.id, partner.id, partner.code, partner.name, blocked, latest.command, latest.at)
+            .outerjoin(partner, partner.id == partner_id)
+            .outerjoin(latest, latest.id == latest_id)
+            .where(Record.id.in_(bindparam("ids", expanding=True))))
+
+
+def rows_of(query, page: int, per_page: int, sort: str, library_id: int, columns=LIST_COLUMNS) -> list:
+    """One page of a record query in the chosen order, as plain rows of `columns`."""
+    return list(db.session.execute(
+        query.with_only_columns(*columns).order_by(*sort_order(sort, library_id))
+        .limit(per_page).offset((page - 1) * per_page)))
+
+
+def rows_by_id(ids: list[int], columns=LIST_COLUMNS) -> list:
+    """These records as plain rows, in the order of `ids`."""
+    found = {row.id: row for row in db.session.execute(select(*columns).where(Record.id.in_(ids)))}
+    return [found[pk] for pk in ids if pk in found]
+
+
+def _page(query, page: int, per_page: int, sort: str, library_id: int, total: int | None = None,
+          count_limit: int | None = None, columns=LIST_COLUMNS) -> Page:
     more = False
     if total is None and count_limit is not None:  # count no further than "more than count_limit"
         total, more = _count_upto(query, count_limit)
-    rows, total = page_of(query, page, per_page, sort, library_id=library_id, total=total)
-    return Page(rows, total, clamp_page(page, total, per_page), per_page, last_actions([r.id for r in rows]), more)
+    elif total is None:
+        total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    page = clamp_page(page, total, per_page)  # past the last page: the last page
+    rows = rows_of(query, page, per_page, sort, library_id, columns)
+    return Page(rows, total, page, per_page, row_details(library_id, [r.id for r in rows]), more)
 
 
 def _count_upto(query, limit: int) -> tuple[int, bool]:
@@ -86,11 +152,12 @@ def _count_upto(query, limit: int) -> tuple[int, bool]:
 
 def worklist(library_id: int, side: Side, statuses: list[str], kind: str | None = None,
              sort: str = "updated", page: int = 1, per_page: int = 50, due: str | None = None,
-             today: date | None = None, due_soon_days: int = 3, total: int | None = None) -> Page:
+             today: date | None = None, due_soon_days: int = 3, total: int | None = None,
+             columns=LIST_COLUMNS) -> Page:
     """One page of a work list; `total` when the caller knows it from the tab counts (no second count)."""
     filters = SearchFilters(side=side.value, kind=kind, statuses=list(statuses), include_final=False,
                             due=due, today=today, due_soon_days=due_soon_days)
-    return _page(search_query(library_id, filters), page, per_page, sort, library_id, total)
+    return _page(search_query(library_id, filters), page, per_page, sort, library_id, total, columns=columns)
 
 
 @dataclass
@@ -108,7 +175,7 @@ SEARCH_COUNT_LIMIT = 1_000
 
 def search_page(library_id: int, filters: SearchFilters, extra: SearchForm, sort: str = "updated",
                 page: int = 1, per_page: int = 50, count_limit: int | None = SEARCH_COUNT_LIMIT,
-                latest_window: int = LATEST_WINDOW) -> Page:
+                latest_window: int = LATEST_WINDOW, columns=LIST_COLUMNS) -> Page:
     """One page of the search page's matches. A common word (more matches than `count_limit`) in the
     default order and without the archive: the latest matches read in order (search.latest_matches),
     not every match fetched and sorted."""
@@ -132,19 +199,13 @@ def search_page(library_id: int, filters: SearchFilters, extra: SearchForm, sort
     text = filters.q.strip()
     indexed = text_term_sets(text) is not None if text else bool(extra_terms)
     if count_limit is None or sort != "updated" or filters.include_archive or not indexed:
-        return _page(query, page, per_page, sort, library_id, count_limit=count_limit)
+        return _page(query, page, per_page, sort, library_id, count_limit=count_limit, columns=columns)
     total, more = _count_upto(query, count_limit)
     page = clamp_page(page, total, per_page)
     ids = latest_matches(library_id, filters, build, page * per_page, latest_window) if more else None
-    if ids is None:
-        rows, total = page_of(query, page, per_page, sort, library_id=library_id, total=total)
-    else:
-        shown = ids[(page - 1) * per_page:]
-        loaded = {record.id: record for record in db.session.scalars(
-            select(Record).where(Record.id.in_(shown)).options(selectinload(Record.requester),
-                                                               selectinload(Record.lender)))}
-        rows = [loaded[pk] for pk in shown if pk in loaded]
-    return Page(rows, total, page, per_page, last_actions([r.id for r in rows]), more)
+    rows = (rows_of(query, page, per_page, sort, library_id, columns) if ids is None
+            else rows_by_id(ids[(page - 1) * per_page:], columns))
+    return Page(rows, total, page, per_page, row_details(library_id, [r.id for r in rows]), more)
 
 
 def participant_libraries(network: str | None = None) -> list[Library]:

@@ -3,21 +3,21 @@ from __future__ import annotations
 
 from flask import has_request_context, request
 
-from ..services.search import status_counts
+from ..services.search import status_counts_by_side
 from ..services.worklists import queue_totals
 from ..workflow.machine import Side
 
 
 def status_counts_once(library_id: int, side: Side, kind: str | None = None) -> dict[str, int]:
-    """services.search.status_counts, remembered for the rest of this request (on the request itself:
-    an app context can outlive one request, as in the tests)."""
+    """services.search.status_counts, both sides counted in one statement and remembered for the rest
+    of this request (on the request itself: an app context can outlive one request, as in the tests)."""
     if not has_request_context():
-        return status_counts(library_id, side, kind)
+        return status_counts_by_side(library_id, kind)[side]
     remembered = request.environ.setdefault("portal.status_counts", {})
-    key = (library_id, side, kind)
+    key = (library_id, kind)
     if key not in remembered:
-        remembered[key] = status_counts(library_id, side, kind)
-    return remembered[key]
+        remembered[key] = status_counts_by_side(library_id, kind)
+    return remembered[key][side]
 
 
 def queue_totals_once(library_id: int) -> dict[str, int]:

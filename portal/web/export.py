@@ -9,6 +9,7 @@ from datetime import date
 from flask import Response
 from flask_babel import gettext as _
 
+from ..services.worklists import NO_DETAILS, ill_id_of
 from ..workflow.due import due_state
 from .i18n import local_datetime, status_label
 
@@ -22,7 +23,7 @@ def _text(value) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def records_csv(rows, library_id: int, today: date, soon_days: int, last_actions: dict) -> str:
+def records_csv(rows, library_id: int, today: date, soon_days: int, details: dict) -> str:
     due_labels = {"overdue": _("Overdue"), "due_soon": _("Due soon")}
     out = io.StringIO()
     out.write("\ufeff")
@@ -32,19 +33,18 @@ def records_csv(rows, library_id: int, today: date, soon_days: int, last_actions
                      _("Requester's local number"), _("Lender's local number"), _("Ordered"), _("Sent"), _("Due"),
                      _("Due dates"), _("Last action"), _("Updated")])
     for record in rows:
-        partner = record.lender if record.requester_id == library_id else record.requester
-        last = last_actions.get(record.id)
+        shown = details.get(record.id, NO_DETAILS)
         state = due_state(record.kind, record.status, record.renewal_handling, record.due_on, today, soon_days)
         writer.writerow([_text(v) for v in (
-            record.ill_id, status_label(record.status), _("Copy") if record.kind == "copy" else _("Loan"),
+            ill_id_of(record.id), status_label(record.status), _("Copy") if record.kind == "copy" else _("Loan"),
             record.title or record.bib_note, record.article, record.author, record.volume, record.pages, record.year,
-            record.std_no, partner.code if partner else "", record.client_name, record.requester_number,
+            record.std_no, shown.partner_code or "", record.client_name, record.requester_number,
             record.lender_number, record.ordered_on, record.sent_on, record.due_on, due_labels.get(state, ""),
-            last.command if last else "", local_datetime(record.updated_at))])
+            shown.last_command, local_datetime(record.updated_at))])
     return out.getvalue()
 
 
 def csv_response(page, library_id: int, today: date, soon_days: int, name: str) -> Response:
-    body = records_csv(page.rows, library_id, today, soon_days, page.last_actions)
+    body = records_csv(page.rows, library_id, today, soon_days, page.details)
     return Response(body.encode("utf-8"), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}-{today.isoformat()}.csv"'})

@@ -16,16 +16,16 @@ from flask_babel import get_locale, get_timezone, gettext
 
 from ..services import portal_zone
 from ..services.archive import offers_copy
-from ..services.blocks import blocked_partner_ids
-from ..services.worklists import Page
+from ..services.worklists import NO_DETAILS, Page, ill_id_of
 from ..workflow.due import due_state
 from ..workflow.statuses import Status
 from .i18n import status_label
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Row:
-    record: object
+    ill_id: str
+    archived: bool
     url: str
     status: str
     status_label: str
@@ -69,24 +69,21 @@ def page_rows(page: Page, library_id: int, today: date, soon_days: int, copy_act
     copy_prefix, copy_suffix = copy.rsplit("/0", 1)[0] + "/", copy.rsplit("/0", 1)[1]
     labels = {status.value: (status_label(status.value), status.queue.value) for status in Status}
     kinds = {"copy": gettext("Copy"), "loan": gettext("Loan")}
-    blocked = blocked_partner_ids(library_id, [r.requester_id for r in page.rows] + [r.lender_id for r in page.rows])
     days, zone = _Days(), portal_zone()  # the age counts days in the portal's calendar (age_in_days)
     rows = []
     for record in page.rows:
-        last = page.last_actions.get(record.id)
-        partner = record.lender if record.requester_id == library_id else record.requester
+        ill_id, details = ill_id_of(record.id), page.details.get(record.id, NO_DETAILS)
         label, queue = labels.get(record.status, (record.status, "final"))
         rows.append(Row(
-            record=record, url=show + record.ill_id, status=record.status, status_label=label, queue=queue,
-            kind_label=kinds.get(record.kind, record.kind), title=record.title or record.bib_note or "—",
-            article=record.article, partner_code=partner.code if partner else None,
-            partner_name=partner.name if partner else "", partner_blocked=bool(partner and partner.id in blocked),
-            last_command=last.command if last else "", last_day=days(last.at) if last else "",
-            ordered=days(record.ordered_on), due=days(record.due_on),
+            ill_id=ill_id, archived=record.archived, url=show + ill_id, status=record.status, status_label=label,
+            queue=queue, kind_label=kinds.get(record.kind, record.kind),
+            title=record.title or record.bib_note or "—", article=record.article,
+            partner_code=details.partner_code, partner_name=details.partner_name,
+            partner_blocked=details.partner_blocked, last_command=details.last_command,
+            last_day=days(details.last_at), ordered=days(record.ordered_on), due=days(record.due_on),
             due_state=due_state(record.kind, record.status, record.renewal_handling, record.due_on, today, soon_days),
             age=max(0, (today - record.updated_at.astimezone(zone).date()).days),
-            copy_url=copy_prefix + record.ill_id + copy_suffix
-            if copy_action and offers_copy(record, library_id) else None,
+            copy_url=copy_prefix + ill_id + copy_suffix if copy_action and offers_copy(record, library_id) else None,
         ))
     return rows
 

@@ -57,15 +57,34 @@ def test_record_page_queries_do_not_grow_with_the_history(world, desk):
     assert queries(desk, f"/records/{long.ill_id}") == queries(desk, f"/records/{short.ill_id}")
 
 
-def test_the_work_list_counts_each_side_once(world, desk):
-    """The header badge reuses the work list's counts: one count query per side, not one per use."""
+def test_the_work_list_counts_both_sides_once(world, desk):
+    """The header badge reuses the work list's counts: one count statement for both sides, not one per
+    side and use."""
     world.record("UNPROCESSED")
     desk.as_user("L1")
     desk.get("/?side=lender")
     with counted() as statements:
         desk.get("/?side=lender")
     per_status = [s for s in statements if "GROUP BY records.status" in " ".join(s.split())]
-    assert len(per_status) == 2, statements  # this side and the other, the badge reusing both
+    assert len(per_status) == 1, statements  # this side and the other, the badge reusing both
+    assert "records.requester_id" in per_status[0] and "records.lender_id" in per_status[0]
+
+
+def test_a_work_list_page_reads_its_rows_as_plain_rows_in_two_statements(world, desk):
+    """The rows come in one statement of plain columns and their partners, block marks and latest commands
+    in one more (no Record objects, no statement per relation): the user, the counts, the due tabs and
+    these two, whatever the rows' partners."""
+    world.record("UNPROCESSED")
+    world.record("PROCESSING", kind="loan", candidates=("L1", "L2"))
+    world.record("UNPROCESSED", requester="L2", candidates=("L1",))
+    desk.as_user("L1")
+    with counted() as statements:
+        desk.get("/?side=lender")
+    flat = [" ".join(s.split()) for s in statements]
+    rows = [s for s in flat if s.startswith("SELECT records.id, records.kind")]
+    assert len(rows) == 1 and "records.client_name" not in rows[0], flat  # the list's columns only
+    assert not [s for s in flat if s.startswith("SELECT libraries.") or "FROM history_entries WHERE" in s[:200]], flat
+    assert len(flat) <= 6, flat
 
 
 def test_search_reads_no_archived_match_and_its_queries_stay_flat(world, desk):
