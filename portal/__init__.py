@@ -49,7 +49,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
 
     from . import models  # noqa: F401  (register the tables)
-    from .services import search_index  # noqa: F401  (keeps the search index on every flush)
+    from .services import search_index, tallies  # noqa: F401  (keep the search index and the tallies on every flush)
     from .api import bp as api_bp
     from .cli import register_cli
 

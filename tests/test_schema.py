@@ -242,3 +242,38 @@ def test_records_have_party_status_statistics_after_the_migrations_and_create_al
         with server.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{fresh}" WITH (FORCE)'))
         server.dispose()
+
+
+def test_status_tallies_migration_counts_the_records_already_there(empty_database, keep_logging):
+    """A database at the revision before the status tallies, with active, final and archived records:
+    the upgrade counts the active ones per library, side, kind and status, and the work list reads them."""
+    from sqlalchemy import insert
+
+    from portal.models import Library, Record
+    from portal.services import tallies
+    from portal.services.search import status_counts_by_side
+    from portal.workflow.machine import Side
+
+    app = create_app({**{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
+                      "SQLALCHEMY_DATABASE_URI": empty_database})
+    with app.app_context():
+        upgrade(revision="e9c3a5d7b1f2")
+        with db.engine.begin() as connection:  # Core rows, as a database of that revision holds them
+            connection.execute(insert(Library.__table__), [{"id": n, "code": f"FA{n}", "name": f"L{n}"}
+                                                           for n in (1, 2, 3)])
+            rows = [("copy", "UNPROCESSED", False, 2), ("copy", "UNPROCESSED", False, 2), ("loan", "ON_LOAN", False, 3),
+                    ("copy", "PREPARING", False, None), ("copy", "CONFIRMED", False, 2), ("copy", "PROCESSING", True, 2)]
+            connection.execute(insert(Record.__table__), [
+                {"id": n, "kind": kind, "status": status, "archived": archived, "version": 1, "requester_id": 1,
+                 "lender_id": lender, "title": "t", "std_no": "", "author": ""}
+                for n, (kind, status, archived, lender) in enumerate(rows, start=1)])
+        upgrade()
+        with db.engine.connect() as connection:
+            assert tallies.stored(connection) == tallies.counted(connection) == {
+                (1, "requester", "copy", "UNPROCESSED"): 2, (1, "requester", "loan", "ON_LOAN"): 1,
+                (1, "requester", "copy", "PREPARING"): 1, (2, "lender", "copy", "UNPROCESSED"): 2,
+                (3, "lender", "loan", "ON_LOAN"): 1}
+        assert status_counts_by_side(2)[Side.LENDER]["UNPROCESSED"] == 2
+        assert status_counts_by_side(1, "loan")[Side.REQUESTER]["ON_LOAN"] == 1
+        db.session.remove()
+        db.engine.dispose()

@@ -6,6 +6,7 @@ from .library import CommentTemplate, FeeDefault, Library
 from .patron import Patron, PatronConsent
 from .record import Candidate, FeeGroupRow, HistoryEntry, LocalNote, Record
 from .search import RecordSearch
+from .tally import StatusTally
 from .slip_batch import SlipBatch
 from .user import ApiToken, User
 from .notice import Notice, NoticeEvent, NoticeLink, NoticeSetting, NoticeTemplate, WorkerHeartbeat

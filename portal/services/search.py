@@ -7,11 +7,11 @@ from dataclasses import dataclass, field, replace
 from functools import cache
 from datetime import date
 
-from sqlalchemy import and_, bindparam, case, exists, func, literal_column, or_, select, text, union_all
+from sqlalchemy import and_, bindparam, case, exists, func, or_, select, text
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import Candidate, HistoryEntry, Library, LocalNote, Record
+from ..models import Candidate, HistoryEntry, Library, LocalNote, Record, StatusTally
 from ..models.record import ACTIVE_SQL, CURRENT_SQL
 from ..workflow.due import DEFAULT_DUE_SOON_DAYS, DUE_SOON, ITEM_OUT, ITEM_OUT_IN_RENEWAL, OVERDUE, due_window
 from ..workflow.machine import Side
@@ -301,23 +301,22 @@ def status_counts(library_id: int, side: Side, kind: str | None = None) -> dict[
 
 
 def status_counts_by_side(library_id: int, kind: str | None = None) -> dict[Side, dict[str, int]]:
-    """Live counts per status for both sides of a library's work lists, in one statement: per side an
-    index-only scan of the partial index over its active records (ix_records_*_active), never the
-    library's whole backfile."""
+    """Live counts per status for both sides of a library's work lists: a few rows of the status
+    tallies (services.tallies keeps them in every change's own transaction), never a count of the
+    library's active records."""
     by_kind = kind in ("copy", "loan")
     counts = {side: {status.value: 0 for status in Status if status not in FINAL_STATUSES} for side in Side}
     for side, status, count in db.session.execute(_status_counts_query(by_kind),
                                                   {"library_id": library_id, "kind": kind if by_kind else None}):
-        counts[Side(side)][status] = count
+        if status in counts[Side(side)]:
+            counts[Side(side)][status] = int(count)
     return counts
 
 
 @cache
 def _status_counts_query(by_kind: bool):
-    """status_counts_by_side's statement, built once: one arm per side."""
-    arms = []
-    for side, column in ((Side.REQUESTER, Record.requester_id), (Side.LENDER, Record.lender_id)):
-        arm = (select(literal_column(f"'{side.value}'").label("side"), Record.status, func.count())
-               .where(column == bindparam("library_id"), active_condition()).group_by(Record.status))
-        arms.append(arm.where(Record.kind == bindparam("kind")) if by_kind else arm)
-    return union_all(*arms)
+    """status_counts_by_side's statement, built once."""
+    query = (select(StatusTally.side, StatusTally.status, func.sum(StatusTally.count))
+             .where(StatusTally.library_id == bindparam("library_id"))
+             .group_by(StatusTally.side, StatusTally.status))
+    return query.where(StatusTally.kind == bindparam("kind")) if by_kind else query

@@ -92,29 +92,32 @@ def ill_id_of(record_id: int) -> str:
 
 
 def row_details(library_id: int, record_ids: list[int], today: date | None = None) -> dict[int, RowDetails]:
-    """Each listed record's partner library, whether it is blocked, and the record's latest staff command
-    (system notes left out): one query for the whole page."""
+    """Each listed record's partner library (the lender of our requests, the requester of the others),
+    whether it is blocked, and the record's latest staff command (system notes left out): one query for
+    the whole page."""
     if not record_ids:
         return {}
     rows = db.session.execute(_row_details_query(), {"library_id": library_id, "ids": record_ids,
                                                      "today": today or portal_today()})
-    return {pk: RowDetails(code, name or "", bool(is_blocked) and partner_pk != library_id, command or "", at)
-            for pk, partner_pk, code, name, is_blocked, command, at in rows}
+    return {pk: RowDetails(code, name or "", bool(blocked), command or "", at)
+            for pk, code, name, blocked, command, at in rows}
 
 
 @cache
 def _row_details_query():
-    """row_details's statement, built once (its parameters bound per page)."""
+    """row_details's statement, built once (its parameters bound per page). The partner's code and name
+    are looked up by key per row: a join on "whichever party is not us" hashed every library instead."""
     library_id = bindparam("library_id")
-    partner, latest = aliased(Library), aliased(HistoryEntry)
+    latest = aliased(HistoryEntry)
     latest_id = (select(func.max(HistoryEntry.id))
                  .where(HistoryEntry.record_id == Record.id, HistoryEntry.command != "SYSTEM")
                  .correlate(Record).scalar_subquery())
     partner_id = case((Record.requester_id == library_id, Record.lender_id), else_=Record.requester_id)
-    blocked = exists().where(Block.partner_id == partner.id,
-                             partner_blocked(library_id, bindparam("today"))).correlate(partner)
-    return (select(Record.id, partner.id, partner.code, partner.name, blocked, latest.command, latest.at)
-            .outerjoin(partner, partner.id == partner_id)
+    partner = {column: select(column).where(Library.id == partner_id).correlate(Record).scalar_subquery()
+               for column in (Library.code, Library.name)}
+    blocked = exists().where(Block.partner_id == partner_id, partner_id != library_id,
+                             partner_blocked(library_id, bindparam("today"))).correlate(Record)
+    return (select(Record.id, partner[Library.code], partner[Library.name], blocked, latest.command, latest.at)
             .outerjoin(latest, latest.id == latest_id)
             .where(Record.id.in_(bindparam("ids", expanding=True))))
 

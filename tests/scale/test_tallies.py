@@ -1,0 +1,74 @@
+"""The status tallies equal the records they count, whatever the commands did (create, every status,
+forwarding to the next lender, CALLBACK, cancel, archive, delete), on SQLite and PostgreSQL; and the work
+list's tabs and the header badge read them (tests/web/test_query_counts.py)."""
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta, timezone
+
+from portal.extensions import db
+from portal.models import Record
+from portal.services import tallies
+from portal.services.archive import archive_old_records
+from portal.services.demo import COPY_ONLY, LOAN_ONLY, PATHS
+from portal.services.records import perform_command
+from portal.workflow.errors import DomainError
+
+COMMANDS = ["ORDER", "RECEIVE", "INQUIRE", "ANSWER", "PARDON", "SEND", "CLAIM", "OK", "BORROW", "RENEW",
+            "SENDBACK", "CANCEL", "CALLBACK", "SAVE"]
+
+
+def check(connection=None) -> dict:
+    connection = connection or db.session.connection()
+    stored, counted = tallies.stored(connection), tallies.counted(connection)
+    assert stored == counted
+    return stored
+
+
+def test_the_tallies_follow_every_kind_of_change(world):
+    rng = random.Random(20261201)
+    records = []
+    for status in PATHS:
+        for kind in ("copy", "loan"):
+            if (kind == "copy" and status in LOAN_ONLY) or (kind == "loan" and status in COPY_ONLY):
+                continue
+            records.append(world.record(status, kind=kind))
+    assert check()  # something is counted
+    # a seeded walk of commands by either side (most are refused: those change nothing)
+    users = [world.users[code] for code in ("R", "L1", "L2")]
+    moved = 0
+    for _step in range(300):
+        record = rng.choice(records)
+        try:
+            perform_command(rng.choice(users), record.ill_id, rng.choice(COMMANDS),
+                            {"comment": "walk", "reason": "walk"})
+            moved += 1
+        except DomainError:
+            db.session.rollback()
+        check()
+    assert moved >= 20, moved
+    # PARDON (declined) moves the request to the next candidate: the lender's tally moves with it
+    forwarded = world.record("PROCESSING")
+    perform_command(world.users["L1"], forwarded.ill_id, "PARDON", {"comment": "no holding"})
+    assert db.session.get(Record, forwarded.id).lender_id == world.libraries["L2"].id
+    check()
+    # the archive job's bulk UPDATE archives final records only: not counted before, not after
+    before = check()
+    assert archive_old_records(days=0, now=datetime.now(timezone.utc) + timedelta(days=1)) > 0
+    assert check() == before
+    # a deleted record leaves its tallies
+    gone = db.session.get(Record, world.record("PROCESSING").id)
+    db.session.delete(gone)
+    db.session.commit()
+    check()
+
+
+def test_rebuild_counts_again_what_went_around_the_flush_hook(world):
+    record = world.record("PROCESSING")
+    connection = db.session.connection()
+    connection.execute(Record.__table__.update().where(Record.__table__.c.id == record.id)
+                       .values(status="SHIPPED"))  # around the ORM: the tallies do not see it
+    assert tallies.stored(connection) != tallies.counted(connection)
+    assert tallies.rebuild(connection) > 0
+    check(connection)
+    db.session.commit()
