@@ -277,3 +277,53 @@ def test_status_tallies_migration_counts_the_records_already_there(empty_databas
         assert status_counts_by_side(1, "loan")[Side.REQUESTER]["ON_LOAN"] == 1
         db.session.remove()
         db.engine.dispose()
+
+
+def test_due_index_migration_replaces_the_due_indexes_on_a_database_with_loans(empty_database, keep_logging):
+    """A database at the revision before, with loans in it: the upgrade replaces the due indexes by the
+    ones over the loans out, the due counts stay what they were, and the downgrade gives the old back."""
+    from datetime import date, timedelta
+
+    from flask_migrate import downgrade
+    from sqlalchemy import insert
+
+    from portal.models import Library, Record
+    from portal.services.search import due_counts
+    from portal.workflow.machine import Side
+
+    today = date(2026, 12, 1)
+    app = create_app({**{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
+                      "SQLALCHEMY_DATABASE_URI": empty_database})
+    loans = [  # (status, kind, renewal handling, due in days, archived)
+        ("ON_LOAN", "loan", False, -2, False), ("ARRIVED", "loan", False, 1, False),
+        ("RETURN_PROCESSING", "loan", True, -1, False), ("RETURN_PROCESSING", "loan", False, -1, False),
+        ("ON_LOAN", "copy", False, -2, False), ("CONFIRMED", "loan", False, -2, True),
+        ("SHIPPED", "loan", False, 2, False), ("ON_LOAN", "loan", False, 9, False)]
+
+    def index_names():
+        return {index["name"] for index in inspect(db.engine).get_indexes("records")}
+
+    with app.app_context():
+        upgrade(revision="b4f7e2a9c6d1")
+        with db.engine.begin() as connection:
+            connection.execute(insert(Library.__table__), [{"id": n, "code": f"FA{n}", "name": f"L{n}"} for n in (1, 2)])
+            connection.execute(insert(Record.__table__), [
+                {"id": pk, "kind": kind, "status": status, "version": 1, "requester_id": 1, "lender_id": 2,
+                 "title": "", "std_no": "", "author": "", "renewal_handling": renewal,
+                 "due_on": today + timedelta(days=days), "archived": archived}
+                for pk, (status, kind, renewal, days, archived) in enumerate(loans, start=1)])
+        expected = {"overdue": 2, "due_soon": 2}
+        assert {"ix_records_lender_active_due", "ix_records_requester_active_due"} <= index_names()
+        upgrade()
+        names = index_names()
+        assert {"ix_records_lender_out_due", "ix_records_requester_out_due"} <= names
+        assert not {"ix_records_lender_active_due", "ix_records_requester_active_due"} & names
+        for library_id, side in ((1, Side.REQUESTER), (2, Side.LENDER)):
+            assert due_counts(library_id, side, today, 3) == expected
+        db.session.remove()
+        downgrade(revision="b4f7e2a9c6d1")
+        names = index_names()
+        assert {"ix_records_lender_active_due", "ix_records_requester_active_due"} <= names
+        assert not {"ix_records_lender_out_due", "ix_records_requester_out_due"} & names
+        db.session.remove()
+        db.engine.dispose()

@@ -12,8 +12,8 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Candidate, HistoryEntry, Library, LocalNote, Record, StatusTally
-from ..models.record import ACTIVE_SQL, CURRENT_SQL
-from ..workflow.due import DEFAULT_DUE_SOON_DAYS, DUE_SOON, ITEM_OUT, ITEM_OUT_IN_RENEWAL, OVERDUE, due_window
+from ..models.record import ACTIVE_SQL, CURRENT_SQL, item_out_sql
+from ..workflow.due import DEFAULT_DUE_SOON_DAYS, DUE_SOON, OVERDUE, due_window
 from ..workflow.machine import Side
 from ..workflow.numbers import clamp_page
 from ..workflow.statuses import FINAL_STATUSES, Status
@@ -107,10 +107,9 @@ def own_note_contains(library_id: int, text: str):
 
 
 def item_out_condition():
-    """SQL twin of workflow.due.item_out: a loan whose item is with the requester."""
-    return and_(Record.kind == "loan", or_(
-        Record.status.in_([s.value for s in ITEM_OUT]),
-        and_(Record.status.in_([s.value for s in ITEM_OUT_IN_RENEWAL]), Record.renewal_handling.is_(True))))
+    """SQL twin of workflow.due.item_out: a loan whose item is with the requester, in the very words of the
+    due indexes' predicate (ix_records_*_out_due: literals, so that a generic plan can use them too)."""
+    return text(item_out_sql("records."))
 
 
 def due_condition(state: str, today: date, soon_days: int):
