@@ -17,9 +17,9 @@ from ..workflow.due import DEFAULT_DUE_SOON_DAYS, DUE_SOON, OVERDUE, due_window
 from ..workflow.machine import Side
 from ..workflow.numbers import clamp_page
 from ..workflow.statuses import FINAL_STATUSES, Status
-from ..workflow.search_terms import grams
+from ..workflow.search_terms import grams, word_grams
+from . import search_index
 from .access import visible_to
-from .search_index import matching_ids
 
 # Every column of a record list sorts both ways: "title" ascending, "-title" descending.
 # "updated" (latest change first) is the default; "oldest" its reverse (kept for old links).
@@ -176,10 +176,11 @@ def search_query(library_id: int, filters: SearchFilters, extra_terms: set[str] 
         indexed = [set(extra_terms)] if extra_terms else None
     if indexed:  # visibility comes with the index's candidates
         dialect = db.session.get_bind().dialect.name
-        query = query.where(Record.id.in_(matching_ids(dialect, library_id, indexed,
-                                                       Record.pk_from_ill_id(text) if text else None,
-                                                       include_archive=filters.include_archive,
-                                                       former_only=former_only)))
+        words = word_grams(text) + word_grams(std_no_digits(text) or "")
+        query = query.where(Record.id.in_(search_index.matching_ids(
+            dialect, library_id, indexed, Record.pk_from_ill_id(text) if text else None,
+            include_archive=filters.include_archive, former_only=former_only,
+            shares=search_index.term_shares(db.session), words=words)))
     if filters.side == Side.REQUESTER:
         query = query.where(Record.requester_id == library_id)
     elif filters.side == Side.LENDER:

@@ -9,7 +9,9 @@ records it moved, in its own transaction.
 """
 from __future__ import annotations
 
-from sqlalchemy import bindparam, event, inspect, literal_column, or_, select, table, union, update
+import time
+
+from sqlalchemy import bindparam, event, inspect, literal_column, or_, select, table, text, union, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
@@ -17,7 +19,7 @@ from sqlalchemy.types import Text
 
 from ..models import HistoryEntry, LocalNote, Record, RecordSearch
 from ..workflow.search_terms import (access_term, compact_std_no, current_access_term, document_terms,
-                                     former_access_term, with_archive_state)
+                                     former_access_term, narrowing_terms, with_archive_state)
 
 #: The record fields free-text search looks in (services.search.search_query); the compact ISSN/ISBN besides.
 SEARCHED_FIELDS = ("title", "article", "bib_note", "author", "client_name", "requester_number", "lender_number",
@@ -204,16 +206,46 @@ def drop_terms(connection, prefix: str, chunk: int = 2_000) -> int:
 
 # -- the candidate query ------------------------------------------------------------------
 
+#: How long a process keeps the database's term statistics (they change with ANALYZE; only speed
+#: depends on them, never a result).
+SHARES_SECONDS = 3600.0
+_shares: dict[str, tuple[float, dict[str, float]]] = {}
+
+# The share of rows holding each of the commonest terms, from PostgreSQL's statistics of the column
+# (most_common_elem_freqs ends with three summary values past the elements: unnest pads those with NULL).
+SHARES_SQL = """SELECT u.term, u.share FROM pg_stats AS s,
+    unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) AS u(term, share)
+    WHERE s.schemaname = current_schema() AND s.tablename = 'record_search' AND s.attname = 'terms'
+    AND u.term IS NOT NULL"""
+
+
+def term_shares(session) -> dict[str, float]:
+    """The share of records holding each common term (PostgreSQL's statistics, read once an hour per
+    process and database); empty elsewhere and before the first ANALYZE: then every term is asked for."""
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql":
+        return {}
+    key, now = str(bind.url), time.monotonic()
+    cached = _shares.get(key)
+    if cached is None or cached[0] <= now:
+        cached = (now + SHARES_SECONDS, {term: share for term, share in session.execute(text(SHARES_SQL))})
+        _shares[key] = cached
+    return cached[1]
+
+
 def matching_ids(dialect_name: str, library_id: int, term_sets: list[set[str]], pk: int | None = None,
-                 include_archive: bool = True, former_only: bool = False):
+                 include_archive: bool = True, former_only: bool = False, shares: dict[str, float] | None = None,
+                 words: list[set[str]] = ()):
     """SELECT of the ids of records visible to the library (and not archived, unless `include_archive`;
     `former_only`: not archived and seen as a former lender only) whose terms hold every term of one of the
-    sets (and the record `pk` when visible): a superset of the matches, served by the GIN / FTS5 index."""
+    sets (and the record `pk` when visible): a superset of the matches, served by the GIN / FTS5 index.
+    With the terms' `shares` (term_shares), only the terms that narrow cheaply are asked for
+    (narrowing_terms, over the searched `words`)."""
     if former_only:
         access = former_access_term(library_id)
     else:
         access = access_term(library_id) if include_archive else current_access_term(library_id)
-    sets = [sorted(terms | {access}) for terms in term_sets]
+    sets = [sorted(narrowing_terms(terms | {access}, shares or {}, words)) for terms in term_sets]
     if dialect_name == "postgresql":
         array = ARRAY(Text)
         found = select(RecordSearch.record_id).where(or_(*[

@@ -63,6 +63,11 @@ def grams(text: str) -> set[str]:
     return terms
 
 
+def word_grams(text: str) -> list[set[str]]:
+    """The n-gram terms of each word (run of letters and digits) of a text, word by word."""
+    return [terms for terms in (grams(run) for run in _runs(text or "")) if terms]
+
+
 def access_term(library_id: int) -> str:
     return f"{ACCESS_PREFIX}{int(library_id)}"
 
@@ -110,3 +115,42 @@ def document_terms(texts: Iterable[str], library_ids: Iterable[int | None], arch
         terms |= {current_access_term(library_id) for library_id in visible}
         terms |= {former_access_term(library_id) for library_id in visible - parties}
     return sorted(terms)
+
+
+#: A term held by less than this share of the records is rare: cheap for the index to read, and it narrows.
+RARE_SHARE = 0.01
+#: At most this many rare terms besides the rarest term of each word.
+MOST_RARE_TERMS = 4
+
+
+def _chains(terms: Iterable[str]) -> list[set[str]]:
+    """Terms grouped by the word they may come from, as far as the terms alone tell: n-grams of one length
+    that overlap by all but one character chain together ("jou", "our", "urn")."""
+    groups: list[set[str]] = []
+    for term in sorted(terms):
+        linked = [group for group in groups if any(
+            len(other) == len(term) and (other[1:] == term[:-1] or term[1:] == other[:-1]) for other in group)]
+        merged = {term}.union(*linked)
+        groups = [group for group in groups if group not in linked] + [merged]
+    return groups
+
+
+def narrowing_terms(terms: Iterable[str], share: dict[str, float], words: Iterable[set[str]] = ()) -> set[str]:
+    """The terms worth asking the index for, by the share of records holding each (`share`, the database's
+    statistics; a term missing from them is rare): every access term, the rarest n-gram of each word (the
+    `words` known, e.g. word_grams of the searched text; the other n-grams chained by overlap), and the
+    rarest of the other rare n-grams. The n-grams of one word mostly come together, and the index reads
+    each term's whole list of records: "journal"'s five trigrams cost five times its rarest one and narrow
+    little more. Any subset of a search's terms gives a superset of its matches, which the search's own
+    conditions check (the results stay the same). Without statistics: every term."""
+    terms = set(terms)
+    if not share:
+        return terms
+    kept = {term for term in terms if term.startswith("_")}
+    ngrams = terms - kept
+    known = [word & ngrams for word in words if word & ngrams]
+    groups = known + _chains(ngrams.difference(*known))
+    rarest = {min(group, key=lambda term: (share.get(term, 0.0), term)) for group in groups}
+    rare = sorted((term for term in ngrams - rarest if share.get(term, 0.0) < RARE_SHARE),
+                  key=lambda term: (share.get(term, 0.0), term))
+    return kept | rarest | set(rare[:MOST_RARE_TERMS])

@@ -241,3 +241,43 @@ def test_a_common_word_with_the_page_fields_read_in_order(world):
         every = _plain_page(library_id, SearchFilters(), form, 1, 1000)
         got = search_page(library_id, SearchFilters(), form, page=2, per_page=1, count_limit=1, latest_window=50)
         assert [r.id for r in got.rows] == every[(got.page - 1):got.page], form
+
+
+def test_asking_the_index_for_the_narrowing_terms_alone_gives_the_same_results(world, monkeypatch):
+    """With term statistics (PostgreSQL's, here the corpus's own shares with some terms left out as rare),
+    the index is asked for fewer terms: the results stay exactly those of the scan, and the pages of a
+    common word read in order stay those of sorting every match."""
+    from collections import Counter
+
+    from portal.workflow.search_terms import grams, narrowing_terms, word_grams
+
+    rng = random.Random(5150)
+    records = _corpus(world, rng, count=40)
+    stored = search_index.stored_terms(db.session.connection())
+    counts = Counter(term for terms in stored.values() for term in terms if not term.startswith("_"))
+    shares = {term: n / len(stored) for term, n in counts.items() if rng.random() < 0.7}
+    asked = []
+    monkeypatch.setattr(search_index, "term_shares", lambda session: asked.append(1) or shares)
+    fields = ("title", "article", "author", "std_no", "client_name", "requester_number")
+    queries = ["看護", "研究", "相互貸借", "ab", "abc 01", "看護 研究", "b看a"]
+    for _ in range(40):
+        value = getattr(rng.choice(records), rng.choice(fields)) or "看護研究 abc"
+        start = rng.randrange(len(value))
+        queries.append(value[start:start + rng.randrange(2, 10)])
+    libraries = [world.libraries[c].id for c in ("R", "L1", "L2", "L3", "X")]
+    narrowed = 0
+    for q in (q.strip() for q in queries):
+        if not q or text_term_sets(q) is None:
+            continue
+        narrowed += len(narrowing_terms(grams(q), shares, word_grams(q))) < len(grams(q))
+        for library_id in libraries:
+            for archive in (False, True):
+                assert found(library_id, q, include_archive=archive) == \
+                    found(library_id, q, use_index=False, include_archive=archive), (q, library_id)
+    assert narrowed >= 10 and asked  # the index was asked for fewer terms, often
+    for q in ("看護", "ab", "研究"):
+        for library_id in libraries[:3]:
+            filters = SearchFilters(q=q)
+            every = _plain_page(library_id, filters, SearchForm(), 1, 1000)
+            got = search_page(library_id, filters, SearchForm(), page=2, per_page=2, count_limit=2, latest_window=6)
+            assert [r.id for r in got.rows] == every[(got.page - 1) * 2:got.page * 2], (q, library_id)

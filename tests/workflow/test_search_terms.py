@@ -3,8 +3,9 @@ import random
 
 import pytest
 
-from portal.workflow.search_terms import (access_term, compact_std_no, current_access_term, document_terms,
-                                         former_access_term, grams, with_archive_state)
+from portal.workflow.search_terms import (MOST_RARE_TERMS, access_term, compact_std_no, current_access_term,
+                                         document_terms, former_access_term, grams, narrowing_terms, with_archive_state,
+                                         word_grams)
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -69,3 +70,38 @@ def test_every_substring_terms_are_terms_of_the_text():
         start = rng.randrange(len(text))
         piece = text[start:start + rng.randrange(1, 8)]
         assert grams(piece) <= grams(text), (piece, text)
+
+
+def test_word_grams_are_the_grams_of_each_word():
+    assert word_grams("Journal of 看護") == [grams("journal"), {"看護"}]  # "of": no term
+    assert word_grams("") == [] and set().union(*word_grams("相互貸借 Nursing")) == grams("相互貸借 Nursing")
+
+
+SHARES = {"jou": 0.30, "our": 0.30, "urn": 0.30, "rna": 0.33, "nal": 0.33, "nur": 0.06, "urs": 0.06,
+          "rsi": 0.06, "sin": 0.06, "ing": 0.12, "看護": 0.08, "相互": 0.079, "互貸": 0.078, "貸借": 0.079,
+          "研究": 0.2, "学会": 0.1, "zzy": 0.005}
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Journal", {"jou"}),  # one word: its rarest trigram (ties: the first in order)
+    ("Nursing", {"nur"}),
+    ("看護", {"看護"}),
+    ("相互貸借", {"互貸"}),
+    ("Journal of Nursing", {"jou", "nur"}),  # a word each, though "our" and "urs" overlap
+    ("看護研究学会", {"究学", "護研"}),  # missing from the statistics: rare (the common 看護, 研究 left out)
+    ("fuzzy", {"zzy", "fuz", "uzz"}),  # rare ones besides the word's rarest
+    ("abcdefghijkl", {"abc", "bcd", "cde", "def", "efg"}),  # at most MOST_RARE_TERMS besides the rarest
+])
+def test_narrowing_terms_keep_the_rarest_of_each_word_and_the_rare_ones(text, expected):
+    terms = grams(text) | {access_term(3), current_access_term(3)}
+    kept = narrowing_terms(terms, SHARES, word_grams(text))
+    assert kept == expected | {access_term(3), current_access_term(3)}  # access terms always
+    assert len(kept - {access_term(3), current_access_term(3)}) <= len(word_grams(text)) + MOST_RARE_TERMS
+
+
+def test_narrowing_terms_without_statistics_or_words():
+    terms = grams("Journal of Nursing") | {access_term(1)}
+    assert narrowing_terms(terms, {}) == terms  # no statistics (SQLite, before ANALYZE): every term
+    # without the words the overlapping trigrams chain into one group: its rarest alone (still a subset)
+    assert narrowing_terms(terms, SHARES) == {"nur", access_term(1)}
+    assert narrowing_terms({access_term(1)}, SHARES) == {access_term(1)}
