@@ -53,7 +53,9 @@ def known_record(view):
     """404 / 403 for the record of the path before the body is looked at."""
     @wraps(view)
     def wrapper(*args, ill_id: str, **kwargs):
-        load_record_for_command(g.api_user.library_id, ill_id)  # perform_command finds it again in the session
+        # kept referenced for the request: the session's identity map holds objects weakly, and
+        # perform_command finds the record there again only while something holds it
+        g.known_record = load_record_for_command(g.api_user.library_id, ill_id)
         return view(*args, ill_id=ill_id, **kwargs)
 
     return wrapper

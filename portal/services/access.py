@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from sqlalchemy import exists, or_
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
-from ..models import HistoryEntry, Patron, Record
+from ..models import Candidate, HistoryEntry, Patron, Record
 from ..workflow.errors import Conflict, Forbidden, NotFound
 from ..workflow.machine import NOT_TRANSITIONS, Side, declined_for_all_by
 
@@ -58,7 +58,10 @@ def printable_slips(record: Record, library_id: int) -> list[str]:
 
 #: a command's record comes with its patron and the patron's consents in the same statement: the
 #: notices the command queues need them, and a record without a patron joins nothing
-COMMAND_OPTIONS = (joinedload(Record.patron).joinedload(Patron.consents),)
+#: What a command reads of its record, in two statements: the patron and both parties joined, the
+#: candidates with their libraries (forwarding and the history's snapshot look at every candidate's library).
+COMMAND_OPTIONS = (joinedload(Record.patron).joinedload(Patron.consents), joinedload(Record.requester),
+                   joinedload(Record.lender), selectinload(Record.candidates).joinedload(Candidate.library))
 
 
 def load_record_for_command(library_id: int, ill_id) -> Record:

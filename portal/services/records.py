@@ -4,7 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
+from sqlalchemy.orm.base import NO_VALUE
 
 from ..extensions import db
 from ..models import Candidate, Library, Record, User
@@ -262,10 +263,19 @@ def perform_command(actor: User, ill_id, command: str, data: dict | None = None)
         if data.get("local_note") is not None:
             record.set_local_note(actor.library_id, str(data["local_note"]))
         queue_for_transition(record, entry, ctx.today)  # the notices it causes, in this transaction
-    # kept loaded past the commit: only the parties follow their ids again (CALLBACK restores lender_id;
-    # a library already loaded comes from the identity map, without a query)
-    db.session.expire(record, ["lender", "requester", "patron"])
+    # kept loaded past the commit: only a party whose id the command changed (CALLBACK restores lender_id,
+    # PARDON forwards to the next lender) follows its id again
+    state = inspect(record)
+    stale = [name for name, key in (("lender", "lender_id"), ("requester", "requester_id"), ("patron", "patron_id"))
+             if _holds_other(state.attrs[name].loaded_value, getattr(record, key))]
+    if stale:
+        db.session.expire(record, stale)
     return record
+
+
+def _holds_other(loaded, foreign_key) -> bool:
+    """Whether a loaded many-to-one relation holds another object than its foreign key names now."""
+    return loaded is not NO_VALUE and (None if loaded is None else loaded.id) != foreign_key
 
 
 @dataclass

@@ -28,3 +28,19 @@ def test_receive_through_the_api_does_not_reload_the_record_after_the_commit(wor
     assert not [s for s in after if " FROM records" in s or " FROM history_entries" in s
                 or " FROM candidates" in s or " FROM users" in s], after
     assert len(after) <= 4, after
+    # before the commit: the record once (with both parties and the patron joined), not again when the
+    # command runs after the route's access check; the parties' libraries are not read after it
+    assert len([s for s in statements if s.startswith("SELECT records.")]) == 1, statements
+    assert not [s for s in after if " FROM libraries" in s], after
+    assert len(statements) <= 10, "\n".join(statements)
+
+
+def test_a_forwarded_request_answers_with_its_new_lender(world, client):
+    """PARDON moves the request to the next candidate: the answer names that lender, not the loaded one."""
+    record = world.record("PROCESSING", candidates=("L1", "L2"))
+    db.session.remove()
+    response = client.post(f"/api/v1/records/{record.ill_id}/commands/PARDON", json={"comment": "no holding"},
+                           headers={"Authorization": f"Bearer {world.token('L1')}"})
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert body["status"] == "UNPROCESSED" and body["lender"] == world.libraries["L2"].code, body
