@@ -2,8 +2,9 @@
 the transaction of every change. A work list's tabs and the header badge on every page then read a
 handful of rows instead of counting the busiest library's thousands of active records each time.
 
-A flush hook sees every record the ORM writes (created, moved to another status, party, kind or archive
-state, deleted) and adds the moves in one upsert, its rows in key order (two transactions take the rows
+Flush hooks see every record the ORM writes (created, moved to another status, party, kind or archive
+state, deleted): before the flush, what each changed record counts under in the database; after it, what
+it counts under now; the moves go in one upsert, its rows in key order (two transactions take the rows
 they share in the same order, so they wait for each other instead of deadlocking). Writes around the
 ORM: the archive job's bulk UPDATE archives only final records, which are not counted; bulk loads (the
 benchmarks' populations, a migration) call rebuild() afterwards.
@@ -16,6 +17,7 @@ from sqlalchemy import delete, event, func, insert, inspect, literal_column, sel
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.base import NO_VALUE
 
 from ..models import Record, StatusTally
 from ..workflow.statuses import FINAL_STATUSES
@@ -33,35 +35,69 @@ def keys_of(status, kind, archived, requester_id, lender_id) -> list[tuple]:
             if library_id is not None]
 
 
-def _now(state) -> list:
-    return [state.attrs[name].value for name in TRACKED]
+def _now(state) -> list[tuple]:
+    return keys_of(*(state.attrs[name].value for name in TRACKED))
 
 
-def _before(state) -> list:
-    """The tracked values as they were before this flush's changes (the loaded ones)."""
-    values = []
-    for name in TRACKED:
-        history = state.attrs[name].history
-        values.append(history.deleted[0] if history.deleted else
-                      history.unchanged[0] if history.unchanged else state.attrs[name].value)
-    return values
+def _changed(state) -> bool:
+    return any(state.attrs[name].history.has_changes() for name in TRACKED)
+
+
+def _counted_keys(session: Session) -> dict:
+    """The keys each record of this transaction was last counted under (state -> keys), kept from flush to
+    flush: a record created and ordered in one transaction has no loaded "before" for its lender."""
+    return session.info.setdefault("tally_keys", {})
+
+
+def _keys_before(session: Session, state) -> list[tuple]:
+    """The keys a record counts under in the database now, before this flush writes it: as counted at an
+    earlier flush of this transaction, else from the loaded values, else read (an attribute set while
+    expired has no old value)."""
+    counted = _counted_keys(session)
+    if state in counted:
+        return counted[state]
+    values = [state.committed_state.get(name, state.dict.get(name, NO_VALUE)) for name in TRACKED]
+    if NO_VALUE in values:
+        columns = [getattr(Record.__table__.c, name) for name in TRACKED]
+        with session.no_autoflush:
+            row = session.connection().execute(select(*columns).where(Record.__table__.c.id == state.identity[0])).first()
+        if row is None:
+            return []
+        values = list(row)
+    return keys_of(*values)
+
+
+@event.listens_for(Session, "before_flush")
+def _note_counted(session: Session, _context, _instances) -> None:
+    """What the changed and deleted records count under before the flush writes them."""
+    before = session.info["tally_before"] = {}
+    for obj in session.dirty:
+        if isinstance(obj, Record):
+            state = inspect(obj)
+            if _changed(state):
+                before[state] = _keys_before(session, state)
+    for obj in session.deleted:
+        if isinstance(obj, Record):
+            state = inspect(obj)
+            before[state] = _keys_before(session, state)
 
 
 def moves_of(session: Session) -> Counter:
     """What this flush changes in the tallies: +1 / -1 per key."""
-    moves = Counter()
+    moves, before, counted = Counter(), session.info.pop("tally_before", {}), _counted_keys(session)
     for obj in session.new:
         if isinstance(obj, Record):
-            moves.update(keys_of(*_now(inspect(obj))))
-    for obj in session.dirty:
-        if isinstance(obj, Record):
             state = inspect(obj)
-            if any(state.attrs[name].history.has_changes() for name in TRACKED):
-                moves.subtract(keys_of(*_before(state)))
-                moves.update(keys_of(*_now(state)))
+            moves.update(counted.setdefault(state, _now(state)))
+    for obj in session.dirty:
+        if isinstance(obj, Record) and (state := inspect(obj)) in before:
+            moves.subtract(before[state])
+            moves.update(keys := _now(state))
+            counted[state] = keys
     for obj in session.deleted:
-        if isinstance(obj, Record):
-            moves.subtract(keys_of(*_before(inspect(obj))))
+        if isinstance(obj, Record) and (state := inspect(obj)) in before:
+            moves.subtract(before[state])
+            counted.pop(state, None)
     return moves
 
 
@@ -80,6 +116,12 @@ def _keep_tallies(session: Session, _context) -> None:
     if rows:
         connection = session.connection()
         connection.execute(_upsert(connection.dialect.name), rows)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_counted(session: Session, _transaction) -> None:
+    """A transaction's counted keys end with it (a rollback takes its writes back)."""
+    session.info.pop("tally_keys", None)
 
 
 def counted(connection) -> dict[tuple, int]:

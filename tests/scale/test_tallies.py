@@ -11,7 +11,7 @@ from portal.models import Record
 from portal.services import tallies
 from portal.services.archive import archive_old_records
 from portal.services.demo import COPY_ONLY, LOAN_ONLY, PATHS
-from portal.services.records import perform_command
+from portal.services.records import create_record, perform_command
 from portal.workflow.errors import DomainError
 
 COMMANDS = ["ORDER", "RECEIVE", "INQUIRE", "ANSWER", "PARDON", "SEND", "CLAIM", "OK", "BORROW", "RENEW",
@@ -55,6 +55,24 @@ def test_the_tallies_follow_every_kind_of_change(world):
     # the archive job's bulk UPDATE archives final records only: not counted before, not after
     before = check()
     assert archive_old_records(days=0, now=datetime.now(timezone.utc) + timedelta(days=1)) > 0
+    assert check() == before
+    # created and ordered in one transaction: the lender's count starts at the order
+    create_record(world.users["R"], {"kind": "copy", "citation": {"title": "t"},
+                                     "candidates": [{"library": "L1"}]}, order_now=True)
+    check()
+    # a party changed on an expired record (no loaded old value): read from the database before the flush
+    expired = db.session.get(Record, world.record("UNPROCESSED").id)
+    db.session.expire(expired)
+    expired.lender_id = world.libraries["L3"].id
+    db.session.commit()
+    check()
+    # a rolled-back change leaves the tallies as they were
+    before = check()
+    rolled = db.session.get(Record, world.record("UNPROCESSED").id)
+    before = check()
+    rolled.status = "PROCESSING"
+    db.session.flush()
+    db.session.rollback()
     assert check() == before
     # a deleted record leaves its tallies
     gone = db.session.get(Record, world.record("PROCESSING").id)
