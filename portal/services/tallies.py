@@ -12,6 +12,7 @@ benchmarks' populations, a migration) call rebuild() afterwards.
 from __future__ import annotations
 
 from collections import Counter
+from functools import cache
 
 from sqlalchemy import delete, event, func, insert, inspect, literal_column, select, union_all
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -101,7 +102,9 @@ def moves_of(session: Session) -> Counter:
     return moves
 
 
+@cache
 def _upsert(dialect_name: str):
+    """The tallies' upsert, built once per dialect."""
     table = StatusTally.__table__
     statement = (postgresql_insert if dialect_name == "postgresql" else sqlite_insert)(table)
     return statement.on_conflict_do_update(index_elements=[table.c.library_id, table.c.side, table.c.kind,

@@ -6,6 +6,7 @@ import secrets
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
@@ -38,7 +39,8 @@ def dummy_hash(method: str) -> str:
 
 def user_for_token(secret: str) -> User | None:
     """The active user whose unrevoked API token this is, else None."""
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(secret)))
+    token = db.session.scalar(select(ApiToken).options(joinedload(ApiToken.user))  # one statement for both
+                              .where(ApiToken.token_hash == hash_token(secret)))
     if token is None or token.revoked_at is not None or not token.user.active:
         return None
     return token.user
