@@ -295,11 +295,6 @@ def search_records(library_id: int, filters: SearchFilters, page: int = 1, per_p
     return page_of(search_query(library_id, filters), page, per_page, sort, *WHOLE_RECORD, library_id=library_id)
 
 
-def status_counts(library_id: int, side: Side, kind: str | None = None) -> dict[str, int]:
-    """Live counts per status for one side of a library's work lists (status_counts_by_side)."""
-    return status_counts_by_side(library_id, kind)[side]
-
-
 def status_counts_by_side(library_id: int, kind: str | None = None) -> dict[Side, dict[str, int]]:
     """Live counts per status for both sides of a library's work lists: a few rows of the status
     tallies (services.tallies keeps them in every change's own transaction), never a count of the

@@ -9,8 +9,9 @@ from ..workflow.machine import Side
 
 
 def status_counts_once(library_id: int, side: Side, kind: str | None = None) -> dict[str, int]:
-    """services.search.status_counts, both sides counted in one statement and remembered for the rest
-    of this request (on the request itself: an app context can outlive one request, as in the tests)."""
+    """One side's status counts (services.search.status_counts_by_side: both sides in one statement of
+    the status tallies), remembered for the rest of this request (on the request itself: an app context
+    can outlive one request, as in the tests)."""
     if not has_request_context():
         return status_counts_by_side(library_id, kind)[side]
     remembered = request.environ.setdefault("portal.status_counts", {})
