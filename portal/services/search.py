@@ -250,11 +250,14 @@ def latest_matches(library_id: int, filters: SearchFilters, build, needed: int,
     sides = [filters.side] if filters.side in (Side.REQUESTER.value, Side.LENDER.value) else \
         [Side.REQUESTER.value, Side.LENDER.value]
     order = sort_order("updated")
+    columns = {Side.REQUESTER.value: Record.requester_id, Side.LENDER.value: Record.lender_id}
+    # each side's window: the change of its `window`-th latest record (None: the side has fewer), one statement
+    bounds = db.session.execute(select(*[
+        select(Record.updated_at).where(columns[side] == library_id, current_condition())
+        .order_by(Record.updated_at.desc(), Record.id.desc()).offset(window - 1).limit(1).scalar_subquery()
+        for side in sides])).one()
     found = []
-    for side in sides:
-        column = Record.requester_id if side == Side.REQUESTER.value else Record.lender_id
-        bound = db.session.scalar(select(Record.updated_at).where(column == library_id, current_condition())
-                                  .order_by(Record.updated_at.desc(), Record.id.desc()).offset(window - 1).limit(1))
+    for side, bound in zip(sides, bounds):
         query = build(replace(filters, side=side), False, False).where(current_condition())
         if bound is not None:
             query = query.where(Record.updated_at >= bound)

@@ -281,3 +281,30 @@ def test_asking_the_index_for_the_narrowing_terms_alone_gives_the_same_results(w
             every = _plain_page(library_id, filters, SearchForm(), 1, 1000)
             got = search_page(library_id, filters, SearchForm(), page=2, per_page=2, count_limit=2, latest_window=6)
             assert [r.id for r in got.rows] == every[(got.page - 1) * 2:got.page * 2], (q, library_id)
+
+
+def test_reading_a_common_word_in_order_takes_four_statements(world):
+    """Both sides' windows in one statement, each side's latest matches, the former lenders' few: four
+    statements (the windows took one per side before)."""
+    from sqlalchemy import event
+
+    from portal.services.search import latest_matches
+
+    for n in range(6):
+        world.record("UNPROCESSED", citation={"title": f"看護研究 {n}"})
+    library_id = world.libraries["R"].id
+    statements = []
+
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    def build(filters, use_index, former_only):
+        return search_query(library_id, filters, use_index=use_index, former_only=former_only)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        ids = latest_matches(library_id, SearchFilters(q="看護"), build, 2, window=3)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert ids is not None and len(ids) == 2
+    assert len([s for s in statements if "pg_stats" not in s]) == 4, statements
