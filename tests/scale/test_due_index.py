@@ -58,13 +58,28 @@ def test_due_counts_are_exactly_the_loans_the_rules_put_in_each_tab(world):
 
 
 def _due_count_sql(library_id):
-    """The SQL of the overdue count of the lender side, with its values in it."""
-    from portal.services.search import active_condition, due_condition
-    from sqlalchemy import func
+    """The SQL of the lender side's due counts, with its values in it."""
+    from portal.services.search import due_counts_query
 
-    query = select(func.count()).select_from(Record).where(
-        Record.lender_id == library_id, active_condition(), due_condition(OVERDUE, TODAY, 3))
-    return str(query.compile(db.engine, compile_kwargs={"literal_binds": True}))
+    return str(due_counts_query(library_id, Side.LENDER, TODAY, 3).compile(
+        db.engine, compile_kwargs={"literal_binds": True}))
+
+
+def test_both_due_counts_take_one_statement(world):
+    from sqlalchemy import event
+
+    world.record("PROCESSING", kind="loan")
+    statements = []
+
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        assert due_counts(world.libraries["L1"].id, Side.LENDER, TODAY, 3) == {OVERDUE: 0, DUE_SOON: 0}
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert len(statements) == 1, statements  # both tabs (two statements before)
 
 
 def test_the_due_count_is_served_by_the_index_over_the_loans_out(world):
