@@ -21,6 +21,7 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 
 from sqlalchemy import and_, bindparam, delete, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -267,8 +268,15 @@ def blocked_partner_ids(library_id: int, partner_ids) -> set[int]:
     ids = [i for i in set(partner_ids) if i is not None and i != library_id]
     if not ids:
         return set()
-    return set(db.session.scalars(select(Block.partner_id).where(
-        Block.partner_id.in_(ids), partner_blocked(library_id, portal_today()))))
+    return set(db.session.scalars(_blocked_partners_query(),
+                                  {"ids": ids, "library_id": library_id, "today": portal_today()}))
+
+
+@cache
+def _blocked_partners_query():
+    """blocked_partner_ids's statement, built once (every record page asks it)."""
+    return select(Block.partner_id).where(Block.partner_id.in_(bindparam("ids", expanding=True)),
+                                          partner_blocked(bindparam("library_id"), bindparam("today")))
 
 
 def blocked_patron_ids(library_id: int, patron_ids) -> set[int]:
