@@ -81,10 +81,11 @@ class Record(db.Model):
     __table_args__ = (
         Index("ix_records_requester_status", "requester_id", "status"),
         Index("ix_records_lender_status", "lender_id", "status"),
-        # work lists at national scale: counts per status (index-only), the page in its default
-        # order (latest change first), the due tabs; each over the active records alone
-        _active_index("ix_records_requester_active", "requester_id", "status", "archived"),
-        _active_index("ix_records_lender_active", "lender_id", "status", "archived"),
+        # work lists at national scale: a status tab and the whole list in the default order (latest
+        # change first), the due tabs; each over the active records alone (the counts per status are
+        # the status tallies)
+        _active_index("ix_records_requester_active_status", "requester_id", "status", "updated_at", "id"),
+        _active_index("ix_records_lender_active_status", "lender_id", "status", "updated_at", "id"),
         _active_index("ix_records_requester_active_updated", "requester_id", "updated_at", "id"),
         _active_index("ix_records_lender_active_updated", "lender_id", "updated_at", "id"),
         Index("ix_records_requester_out_due", "requester_id", "due_on", postgresql_where=text(OUT_DUE_SQL),

@@ -140,3 +140,31 @@ def test_the_work_list_shows_the_tallies_and_counts_no_records(world, desk):
     flat = [" ".join(s.split()) for s in statements]
     assert [s for s in flat if "FROM status_tallies" in s]
     assert not [s for s in flat if "GROUP BY records.status" in s], flat
+
+
+def test_a_status_tab_reads_its_page_in_order_from_an_index(world):
+    """One status of one side, latest change first: the index over (party, status, updated_at, id) gives
+    the rows in order (SQLite forced onto it sorts nothing; PostgreSQL plans no sort), instead of fetching
+    every record of that status and sorting them."""
+    from sqlalchemy import text
+
+    from portal.services.search import SearchFilters, search_query, sort_order
+    from portal.services.worklists import LIST_COLUMNS
+
+    for _ in range(3):
+        world.record("UNPROCESSED")
+    library_id = world.libraries["L1"].id
+    query = (search_query(library_id, SearchFilters(side="lender", statuses=["UNPROCESSED"], include_final=False))
+             .with_only_columns(*LIST_COLUMNS).order_by(*sort_order("updated", library_id)).limit(50))
+    sql = str(query.compile(db.engine, compile_kwargs={"literal_binds": True}))
+    if db.engine.dialect.name == "sqlite":
+        forced = sql.replace("FROM records", "FROM records INDEXED BY ix_records_lender_active_status", 1)
+        plan = " ".join(str(row) for row in db.session.execute(text("EXPLAIN QUERY PLAN " + forced)))
+        assert "ix_records_lender_active_status" in plan and "TEMP B-TREE" not in plan, plan
+        assert len(db.session.execute(text(forced)).all()) == 3
+        return
+    for setting in ("enable_seqscan", "enable_bitmapscan", "enable_sort"):
+        db.session.execute(text(f"SET LOCAL {setting} = off"))
+    plan = "\n".join(db.session.scalars(text("EXPLAIN " + sql)))
+    assert "Index" in plan and "Sort" not in plan, plan
+    db.session.rollback()
