@@ -30,6 +30,20 @@ RECORD_BUSY = N_("The record is being changed by someone else; try again.")
 PORTAL_BUSY = N_("The portal is busy with another change; try again in a moment.")
 
 
+#: PostgreSQL's transaction-rollback errors a retry may well not meet: a serialization failure, a
+#: deadlock (two changes taking the same status tallies in another order, say). PostgreSQL rolled the
+#: transaction back; nothing of it was written.
+TRANSIENT_SQLSTATES = ("40001", "40P01")
+
+
+def is_transient(error: OperationalError) -> bool:
+    """Whether a database error means "busy, try again" (SQLite's lock, PostgreSQL's serialization
+    failure or deadlock), not a fault."""
+    text = str(error).lower()
+    return ("locked" in text or "could not serialize" in text
+            or getattr(error.orig, "sqlstate", None) in TRANSIENT_SQLSTATES)
+
+
 @contextmanager
 def unit_of_work(busy: str = RECORD_BUSY, keep_loaded: bool = False):
     """The one place a transaction ends: commit on success, rollback on any error.
@@ -56,7 +70,7 @@ def unit_of_work(busy: str = RECORD_BUSY, keep_loaded: bool = False):
         raise Conflict("The record was changed by someone else meanwhile; reload it and try again.") from error
     except OperationalError as error:
         db.session.rollback()
-        if "locked" in str(error).lower() or "could not serialize" in str(error).lower():
+        if is_transient(error):
             raise Conflict(busy) from error
         raise
     except BaseException:

@@ -68,3 +68,65 @@ def test_same_send_from_six_desks_writes_one_set_of_fees(app, world):
     assert record.status == "SHIPPED"
     assert len(record.fee_groups) == 1 and record.total == 290
     assert [h.command for h in record.history].count("SEND") == 1
+
+
+def test_a_deadlock_is_a_conflict_to_retry_not_a_server_error(app, world):
+    """Two transactions that take the same two locks in opposite orders (as two changes could take two
+    status tallies): the database aborts one; unit_of_work turns that into the busy Conflict (nothing of
+    it written), and the other commits. On SQLite the same holds for a write that meets the lock."""
+    from sqlalchemy import text
+
+    from portal.services import RECORD_BUSY, unit_of_work
+
+    db.session.commit()
+    if db.engine.dialect.name == "sqlite":
+        import sqlite3
+
+        holder = sqlite3.connect(db.engine.url.database, timeout=0)
+        holder.execute("BEGIN IMMEDIATE")  # another writer holds the database
+        try:
+            with app.app_context():
+                db.session.execute(text("PRAGMA busy_timeout = 0"))
+                try:
+                    with unit_of_work():
+                        db.session.execute(text("UPDATE libraries SET name = name"))
+                    outcome = "ok"
+                except Conflict as error:
+                    outcome = error.message
+        finally:
+            holder.rollback()
+            holder.close()
+        assert outcome == RECORD_BUSY
+        return
+    barrier = threading.Barrier(2)
+    outcomes: list = [None, None]
+
+    def change(index: int, first: int, second: int):
+        with app.app_context():
+            try:
+                with unit_of_work():
+                    db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": 9000 + first})
+                    barrier.wait(timeout=10)
+                    db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": 9000 + second})
+                outcomes[index] = "ok"
+            except Conflict as error:
+                outcomes[index] = error.message
+            except Exception as error:  # noqa: BLE001 - reported, and fails the test below
+                outcomes[index] = repr(error)
+
+    threads = [threading.Thread(target=change, args=(0, 1, 2)), threading.Thread(target=change, args=(1, 2, 1))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes) == sorted(["ok", RECORD_BUSY]), outcomes
+    # a server with Japanese messages sends no "blocked" to match: the SQLSTATE (40P01) tells
+    with app.app_context():
+        try:
+            with unit_of_work():
+                db.session.execute(text("DO $$ BEGIN RAISE EXCEPTION USING ERRCODE = '40P01', "
+                                        "MESSAGE = 'デッドロックを検出しました'; END $$"))
+            outcome = "ok"
+        except Conflict as error:
+            outcome = error.message
+    assert outcome == RECORD_BUSY
