@@ -185,7 +185,12 @@ class Record(db.Model):
     # -- identity -----------------------------------------------------------
     @property
     def ill_id(self) -> str:
-        return str(ILL_ID_OFFSET + self.id)
+        return Record.ill_id_of(self.id)
+
+    @staticmethod
+    def ill_id_of(pk: int) -> str:
+        """The ILL ID of a primary key (a list's plain rows have the key, not the Record)."""
+        return str(ILL_ID_OFFSET + pk)
 
     @staticmethod
     def pk_from_ill_id(ill_id) -> int | None:

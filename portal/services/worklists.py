@@ -3,8 +3,8 @@ participant directory and the extra search fields. Nothing here writes."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
 from datetime import date, datetime
+from functools import cache
 
 from sqlalchemy import bindparam, case, exists, func, or_, select
 from sqlalchemy.orm import aliased
@@ -12,7 +12,6 @@ from sqlalchemy.orm import aliased
 from ..extensions import db
 from ..models import HistoryEntry, Library, Record, User
 from ..models.block import Block
-from ..models.record import ILL_ID_OFFSET
 from ..workflow.machine import Side
 from ..workflow.statuses import Queue, Status, statuses_in_queue
 from ..workflow.numbers import clamp_page
@@ -85,10 +84,6 @@ class Page:
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.per_page))
-
-
-def ill_id_of(record_id: int) -> str:
-    return str(ILL_ID_OFFSET + record_id)
 
 
 def row_details(library_id: int, record_ids: list[int], today: date | None = None) -> dict[int, RowDetails]:

@@ -9,7 +9,8 @@ from datetime import date
 from flask import Response
 from flask_babel import gettext as _
 
-from ..services.worklists import NO_DETAILS, ill_id_of
+from ..models import Record
+from ..services.worklists import NO_DETAILS
 from ..workflow.due import due_state
 from .i18n import local_datetime, status_label
 
@@ -36,7 +37,7 @@ def records_csv(rows, library_id: int, today: date, soon_days: int, details: dic
         shown = details.get(record.id, NO_DETAILS)
         state = due_state(record.kind, record.status, record.renewal_handling, record.due_on, today, soon_days)
         writer.writerow([_text(v) for v in (
-            ill_id_of(record.id), status_label(record.status), _("Copy") if record.kind == "copy" else _("Loan"),
+            Record.ill_id_of(record.id), status_label(record.status), _("Copy") if record.kind == "copy" else _("Loan"),
             record.title or record.bib_note, record.article, record.author, record.volume, record.pages, record.year,
             record.std_no, shown.partner_code or "", record.client_name, record.requester_number,
             record.lender_number, record.ordered_on, record.sent_on, record.due_on, due_labels.get(state, ""),

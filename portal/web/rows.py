@@ -16,7 +16,8 @@ from flask_babel import get_locale, get_timezone, gettext
 
 from ..services import portal_zone
 from ..services.archive import offers_copy
-from ..services.worklists import NO_DETAILS, Page, ill_id_of
+from ..models import Record
+from ..services.worklists import NO_DETAILS, Page
 from ..workflow.due import due_state
 from ..workflow.statuses import Status
 from .i18n import status_label
@@ -72,7 +73,7 @@ def page_rows(page: Page, library_id: int, today: date, soon_days: int, copy_act
     days, zone = _Days(), portal_zone()  # the age counts days in the portal's calendar (age_in_days)
     rows = []
     for record in page.rows:
-        ill_id, details = ill_id_of(record.id), page.details.get(record.id, NO_DETAILS)
+        ill_id, details = Record.ill_id_of(record.id), page.details.get(record.id, NO_DETAILS)
         label, queue = labels.get(record.status, (record.status, "final"))
         rows.append(Row(
             ill_id=ill_id, archived=record.archived, url=show + ill_id, status=record.status, status_label=label,
