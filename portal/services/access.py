@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from sqlalchemy import exists, or_
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import Candidate, HistoryEntry, Patron, Record
@@ -56,12 +56,14 @@ def printable_slips(record: Record, library_id: int) -> list[str]:
             if printer is side and (kind != "return" or record.kind == "loan")]
 
 
-#: a command's record comes with its patron and the patron's consents in the same statement: the
-#: notices the command queues need them, and a record without a patron joins nothing
-#: What a command reads of its record, in two statements: the patron and both parties joined, the
-#: candidates with their libraries (forwarding and the history's snapshot look at every candidate's library).
+#: What a command reads of its record, in one statement: the patron with its consents (the notices
+#: the command queues need them; a record without a patron joins nothing), both parties, the
+#: candidates with their libraries (forwarding and the history's snapshot look at every candidate's
+#: library) and the local notes (the answer shows the caller's). Each of these is a row or a few, so
+#: the join repeats the record on a few rows; a statement each would be a round trip each.
 COMMAND_OPTIONS = (joinedload(Record.patron).joinedload(Patron.consents), joinedload(Record.requester),
-                   joinedload(Record.lender), selectinload(Record.candidates).joinedload(Candidate.library))
+                   joinedload(Record.lender), joinedload(Record.candidates).joinedload(Candidate.library),
+                   joinedload(Record.local_notes))
 
 
 def load_record_for_command(library_id: int, ill_id) -> Record:

@@ -5,7 +5,7 @@ import functools
 import secrets
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -37,10 +37,16 @@ def dummy_hash(method: str) -> str:
     return generate_password_hash(secrets.token_urlsafe(16), method=method)
 
 
+#: every API request's first statement, built once: the token and its user in one statement
+_TOKEN = select(ApiToken).options(joinedload(ApiToken.user)).where(ApiToken.token_hash == bindparam("token_hash"))
+
+#: every staff page's first statement, built once: the session's user and its library
+SESSION_USER = select(User).options(joinedload(User.library)).where(User.id == bindparam("pk"))
+
+
 def user_for_token(secret: str) -> User | None:
     """The active user whose unrevoked API token this is, else None."""
-    token = db.session.scalar(select(ApiToken).options(joinedload(ApiToken.user))  # one statement for both
-                              .where(ApiToken.token_hash == hash_token(secret)))
+    token = db.session.scalar(_TOKEN, {"token_hash": hash_token(secret)})
     if token is None or token.revoked_at is not None or not token.user.active:
         return None
     return token.user

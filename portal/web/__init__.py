@@ -5,11 +5,10 @@ from flask import Flask, current_app, g, jsonify, redirect, render_template, req
 from markupsafe import escape
 from flask_babel import gettext
 from flask_login import current_user, login_required
-from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
 from ..extensions import db, login_manager
-from ..models import User
+from ..services.users import SESSION_USER
 from ..workflow.numbers import MAX_INT, parse_int
 from . import i18n, labels, outage
 from .htmx import is_htmx
@@ -30,7 +29,7 @@ def init_web(app: Flask) -> None:
         pk = parse_int(user_id, 1, MAX_INT)
         if pk is None or parse_int(epoch) is None:
             return None
-        user = db.session.get(User, pk, options=(joinedload(User.library),))  # every page names the library
+        user = db.session.scalar(SESSION_USER, {"pk": pk})  # with its library: every page names it
         if user is None or not user.active or str(user.session_epoch) != epoch:
             return None  # logged out elsewhere, password changed, or deactivated
         return user

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from ..models import Candidate, Record
 from ..services import portal_today
@@ -34,10 +34,12 @@ bp = Blueprint("records", __name__)
 SHOW = "records/show.html"
 
 
-#: the record page shows both parties and every candidate's library: loaded with the record
-#: (joined into its statement and its candidates') instead of one query each
+#: the record page shows both parties, every candidate's library and the library's local note: all
+#: joined into the record's one statement (a record has a handful of candidates and at most a note
+#: per party, so the join repeats the record on a few rows; a statement more costs more, above all on
+#: PostgreSQL, where each is a round trip). The history follows in one more.
 PAGE_OPTIONS = (joinedload(Record.requester), joinedload(Record.lender),
-                selectinload(Record.candidates).joinedload(Candidate.library))
+                joinedload(Record.candidates).joinedload(Candidate.library), joinedload(Record.local_notes))
 
 
 def load(ill_id: str) -> Record:

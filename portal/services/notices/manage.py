@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import selectinload
 
 from ...extensions import db
@@ -238,13 +238,19 @@ def list_notices(library_id: int, filters: NoticeFilters, limit: int = PAGE, off
     return rows, total
 
 
+#: record_notices's statement, built once (every record page asks it; building it and its cache key
+#: each time cost as much as running it)
+_RECORD_NOTICES = (select(Notice).where(Notice.library_id == bindparam("library_id"),
+                                        Notice.record_id == bindparam("record_id"))
+                   .options(selectinload(Notice.events), selectinload(Notice.links))
+                   .order_by(Notice.id.desc()).limit(bindparam("limit")))
+
+
 def record_notices(library_id: int, record: Record, limit: int = 50) -> list[Notice]:
     """The record's notices of the library, newest first, for the record page's panel: no count,
     and neither the record nor its patron read again (the page shows them already)."""
-    return list(db.session.scalars(
-        select(Notice).where(Notice.library_id == library_id, Notice.record_id == record.id)
-        .options(selectinload(Notice.events), selectinload(Notice.links))
-        .order_by(Notice.id.desc()).limit(limit)))
+    return list(db.session.scalars(_RECORD_NOTICES, {"library_id": library_id, "record_id": record.id,
+                                                     "limit": limit}))
 
 
 @dataclass
