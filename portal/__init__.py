@@ -46,8 +46,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     migrate.init_app(app, db, render_as_batch=True, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)
-    from .web.i18n import select_locale, select_timezone
+    from .web.i18n import install_template_gettext, select_locale, select_timezone
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    install_template_gettext(app)
 
     from . import models  # noqa: F401  (register the tables)
     from .services import search_index, tallies  # noqa: F401  (keep the search index and the tallies on every flush)

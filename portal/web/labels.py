@@ -3,8 +3,9 @@
 The NACSIS-ILL tag follows each label so staff used to the old client
 recognise the field.
 """
-from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
+
+from .i18n import text_l as _l
 
 #: Notice types (workflow.notice_rules.NOTICE_TYPES) as staff read them; a type without
 #: a label here shows its code.

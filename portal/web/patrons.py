@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -26,6 +25,7 @@ from ..workflow.numbers import parse_int
 from . import labels
 from .htmx import fragment, is_htmx, render
 from .i18n import error_message, field_errors
+from .i18n import text_l as _l
 
 bp = Blueprint("patrons", __name__)
 
