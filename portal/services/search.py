@@ -192,10 +192,10 @@ def search_query(library_id: int, filters: SearchFilters, extra_terms: set[str] 
     if indexed:  # visibility comes with the index's candidates
         dialect = db.session.get_bind().dialect.name
         words = word_grams(text) + word_grams(std_no_digits(text) or "")
-        query = query.where(Record.id.in_(search_index.matching_ids(
-            dialect, library_id, indexed, Record.pk_from_ill_id(text) if text else None,
+        query = search_index.restrict_to_matches(
+            query, dialect, library_id, indexed, Record.pk_from_ill_id(text) if text else None,
             include_archive=filters.include_archive, former_only=former_only,
-            shares=search_index.term_shares(db.session), words=words)))
+            shares=search_index.term_shares(db.session, set().union(*indexed)), words=words)
     if filters.side == Side.REQUESTER:
         query = query.where(Record.requester_id == library_id)
     elif filters.side == Side.LENDER:

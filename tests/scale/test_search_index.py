@@ -2,6 +2,8 @@
 partial ISSNs, gives exactly the LIKE search's results, and stays equal to a fresh computation."""
 import random
 
+import pytest
+
 from portal.extensions import db
 from portal.models import Record
 from portal.services import search_index
@@ -257,7 +259,7 @@ def test_asking_the_index_for_the_narrowing_terms_alone_gives_the_same_results(w
     counts = Counter(term for terms in stored.values() for term in terms if not term.startswith("_"))
     shares = {term: n / len(stored) for term, n in counts.items() if rng.random() < 0.7}
     asked = []
-    monkeypatch.setattr(search_index, "term_shares", lambda session: asked.append(1) or shares)
+    monkeypatch.setattr(search_index, "term_shares", lambda session, terms=(): asked.append(1) or shares)
     fields = ("title", "article", "author", "std_no", "client_name", "requester_number")
     queries = ["看護", "研究", "相互貸借", "ab", "abc 01", "看護 研究", "b看a"]
     for _ in range(40):
@@ -281,6 +283,30 @@ def test_asking_the_index_for_the_narrowing_terms_alone_gives_the_same_results(w
             every = _plain_page(library_id, filters, SearchForm(), 1, 1000)
             got = search_page(library_id, filters, SearchForm(), page=2, per_page=2, count_limit=2, latest_window=6)
             assert [r.id for r in got.rows] == every[(got.page - 1) * 2:got.page * 2], (q, library_id)
+
+
+@pytest.mark.sqlite_only
+def test_sqlite_reads_each_terms_share_from_its_index(world):
+    """SQLite keeps no statistics of the terms: the shares narrowing_terms reads are FTS5's own counts,
+    each asked n-gram's records over all records (0 for one no record holds; access terms are not asked).
+    Searches with them find what the scan finds (the other tests here run with them too)."""
+    from collections import Counter
+
+    from portal.workflow.search_terms import current_access_term, grams
+
+    rng = random.Random(808)
+    _corpus(world, rng, count=30)
+    search_index._sqlite_shares.clear()
+    search_index._sqlite_records.clear()
+    stored = search_index.stored_terms(db.session.connection())
+    counts = Counter(term for terms in stored.values() for term in terms)
+    asked = sorted(grams("看護研究") | grams("abc 01") | {"qq"})
+    library_id = world.libraries["R"].id
+    shares = search_index.term_shares(db.session, [*asked, current_access_term(library_id)])
+    assert shares == {term: counts[term] / len(stored) for term in asked}
+    assert shares["qq"] == 0 and any(0 < share < 1 for share in shares.values())
+    for q in ("看護", "研究", "abc", "看護研究"):
+        assert found(library_id, q) == found(library_id, q, use_index=False), q
 
 
 def test_reading_a_common_word_in_order_takes_four_statements(world):
