@@ -237,9 +237,8 @@ def term_shares(session, terms=()) -> dict[str, float]:
 
 
 #: SQLite: each n-gram's share of the records, as FTS5 counted it (fts5vocab), kept an hour per process
-#: and database; (expiry, {term: share}) by database, and (expiry, records) for the denominator
-_sqlite_shares: dict[str, tuple[float, dict[str, float]]] = {}
-_sqlite_records: dict[str, tuple[float, int]] = {}
+#: and database: (expiry, the records counted then, {term: share}) by database
+_sqlite_shares: dict[str, tuple[float, int, dict[str, float]]] = {}
 MAX_KEPT_SHARES = 50_000
 
 # a view of the FTS5 index's terms and the number of rows holding each, made once per connection
@@ -257,27 +256,19 @@ def sqlite_term_shares(session, terms) -> dict[str, float]:
     if not wanted:
         return {}
     key, now = str(session.get_bind().url), time.monotonic()
-    expiry, shares = _sqlite_shares.get(key) or (0.0, {})
+    expiry, records, shares = _sqlite_shares.get(key) or (0.0, 0, {})
     if expiry <= now or len(shares) > MAX_KEPT_SHARES:
+        records = session.execute(text("SELECT count(*) FROM record_search")).scalar() or 0
         expiry, shares = now + SHARES_SECONDS, {}
-        _sqlite_shares[key] = (expiry, shares)
+        _sqlite_shares[key] = (expiry, records, shares)
     missing = [term for term in wanted if term not in shares]
     if missing:
-        records = _sqlite_record_count(session, key, now)
         session.execute(text(SQLITE_VOCAB))
         found = dict(session.execute(text("SELECT term, doc FROM temp.record_search_vocab WHERE term IN :terms")
                                      .bindparams(bindparam("terms", expanding=True)), {"terms": missing}).all())
         for term in missing:
             shares[term] = found.get(term, 0) / records if records else 0.0
     return {term: shares[term] for term in wanted}
-
-
-def _sqlite_record_count(session, key: str, now: float) -> int:
-    kept = _sqlite_records.get(key)
-    if kept is None or kept[0] <= now:
-        kept = (now + SHARES_SECONDS, session.execute(text("SELECT count(*) FROM record_search")).scalar() or 0)
-        _sqlite_records[key] = kept
-    return kept[1]
 
 
 def matching_ids(dialect_name: str, library_id: int, term_sets: list[set[str]], pk: int | None = None,

@@ -297,7 +297,6 @@ def test_sqlite_reads_each_terms_share_from_its_index(world):
     rng = random.Random(808)
     _corpus(world, rng, count=30)
     search_index._sqlite_shares.clear()
-    search_index._sqlite_records.clear()
     stored = search_index.stored_terms(db.session.connection())
     counts = Counter(term for terms in stored.values() for term in terms)
     asked = sorted(grams("看護研究") | grams("abc 01") | {"qq"})
