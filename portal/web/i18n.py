@@ -10,7 +10,7 @@ import re
 from datetime import date, datetime
 
 from flask import Flask, current_app, g, request, session
-from flask_babel import format_currency, format_date, format_datetime, get_locale, get_translations, gettext
+from flask_babel import format_currency, format_date, format_datetime, get_locale, get_translations
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
 
@@ -142,8 +142,8 @@ def translate_message(message: str, params: dict | None = None) -> str:
     """Translate one English message template (or an already filled message)."""
     global _FILLED
     if params:
-        return gettext(message, **params)
-    translated = gettext(message)
+        return translate(message, **params)
+    translated = translate(message)
     if translated != message:
         return translated
     if _FILLED is None:
@@ -151,7 +151,7 @@ def translate_message(message: str, params: dict | None = None) -> str:
     for template, pattern in _FILLED:
         match = pattern.match(message)
         if match:
-            return gettext(template, **match.groupdict())
+            return translate(template, **match.groupdict())
     return message
 
 
