@@ -9,6 +9,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from .config import Config
+from .database import init_database
 from .extensions import babel, csrf, db, login_manager, mail, migrate
 
 
@@ -42,6 +43,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["MAIL_FILE_PATH"] = os.path.join(app.instance_path, "mail")
 
     db.init_app(app)
+    init_database(app, db)
     mail.init_app(app)
     migrate.init_app(app, db, render_as_batch=True, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"))
     csrf.init_app(app)

@@ -7,12 +7,14 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase
 
+from .database import PortalSession
+
 
 class Base(DeclarativeBase):
     pass
 
 
-db = SQLAlchemy(model_class=Base)
+db = SQLAlchemy(model_class=Base, session_options={"class_": PortalSession})  # see portal.database
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -5,6 +5,7 @@ from functools import wraps
 
 from flask import Response, g, jsonify
 
+from ..database import reads_only
 from ..services.access import load_record, load_record_for_command
 from ..services.records import bulk_command, commands_for, create_record, perform_command
 from ..services.search import SearchFilters, search_records
@@ -69,6 +70,7 @@ def create(data: dict):
 
 
 @bp.get("/records")
+@reads_only
 @token_required
 @query(RecordQuery)
 def list_records(args: dict):
@@ -82,6 +84,7 @@ def list_records(args: dict):
 
 
 @bp.get("/records/<ill_id>")
+@reads_only
 @token_required
 def get_record(ill_id):
     return _record_json(load_record(g.api_user.library_id, ill_id))

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
+from ..database import reads_only
 from ..services import slip_pool
 from ..services.access import load_record
 from ..services.slip_batches import load_batch, save_batch
@@ -152,22 +153,26 @@ def show(mode: BulkMode):
 # -- pages ---------------------------------------------------------------------------
 
 @bp.get("/bulk/receive")
+@reads_only
 def receive():
     """Lender: bulk receive. With ?side=requester: the requester's arrivals, scanned from shipping slips."""
     return show(get_mode("arrive" if request.args.get("side") == "requester" else "receive"))
 
 
 @bp.get("/bulk/send")
+@reads_only
 def send():
     return show(get_mode("send"))
 
 
 @bp.get("/bulk/sendback")
+@reads_only
 def sendback():
     return show(get_mode("sendback"))
 
 
 @bp.post("/bulk/<mode_name>/scan")
+@reads_only
 def scan(mode_name: str):
     """One or more scanned IDs (queued scans arrive together), in order; reads only."""
     mode = mode_or_404(mode_name)

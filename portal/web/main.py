@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, current_app, redirect, request, url_for
 from flask_login import current_user
 
+from ..database import reads_only
 from ..services import portal_today
 from ..services.access import load_record
 from ..services.search import SORTS, SearchFilters, due_counts
@@ -34,6 +35,7 @@ def _sort() -> str:
 
 
 @bp.get("/")
+@reads_only
 def worklists():
     side = Side.LENDER if request.args.get("side") == "lender" else Side.REQUESTER
     kind = request.args.get("kind") if request.args.get("kind") in ("copy", "loan") else None
@@ -89,6 +91,7 @@ def _date(value: str | None) -> date | None:
 
 
 @bp.get("/search")
+@reads_only
 def search():
     args = request.args
     q = args.get("q", "").strip()

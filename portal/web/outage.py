@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify
 from sqlalchemy import exc, text
 
+from ..database import reads_only
 from ..extensions import db
 
 bp = Blueprint("health", __name__)
@@ -42,6 +43,7 @@ def forget_failed_transaction() -> None:
 
 
 @bp.get("/healthz")
+@reads_only
 def healthz():
     """200 when the database answers, else 503: no log-in, no CSRF (a GET changes nothing)."""
     try:

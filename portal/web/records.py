@@ -12,6 +12,7 @@ from werkzeug.datastructures import MultiDict
 
 from sqlalchemy.orm import joinedload
 
+from ..database import reads_only
 from ..models import Candidate, Record
 from ..services import portal_today
 from ..services.access import load_record, printable_slips, side_of
@@ -139,6 +140,7 @@ def page_context(record: Record, form: CommandForm | None = None, notice: str = 
 
 
 @bp.get("/records/<ill_id>")
+@reads_only
 def show(ill_id: str):
     record = load(ill_id)
     return render(SHOW, "record", **page_context(record))
