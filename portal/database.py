@@ -6,13 +6,15 @@ round trips: the pool's ping of the connection (kept: after a database restart i
 stale connections before a request meets one), BEGIN, the six, and ROLLBACK.
 
 A view marked ``@reads_only`` runs its statements in the driver's autocommit mode: no BEGIN
-before the first, no ROLLBACK after the last. Each statement then sees what was committed when it
-began, rather than all of them the moment of the first: a page may show a record's new status
-beside a history that has not caught up yet, which the next look corrects; nothing is decided on
-what such a page read (a command checks the record's version in its own transaction).
+before the first, no ROLLBACK after the last. What the page reads does not change: under
+PostgreSQL's default isolation (READ COMMITTED, which the portal keeps) each statement of a
+transaction already sees what was committed when it began, and SQLite's driver begins no
+transaction for a SELECT. Nothing is decided on what a page read: a command checks the record's
+version in its own transaction.
 
 - Nothing is written that way: an INSERT, UPDATE or DELETE in such a request raises
-  ``ReadOnlyRequest`` before it reaches the database (a bug in the view, not a user's error). Changes go through ``services.unit_of_work`` from unmarked views.
+  ``ReadOnlyRequest`` before it reaches the database (a bug in the view, not a user's error).
+  Changes go through ``services.unit_of_work`` from unmarked views.
 - A request that finds a transaction already open (a test's, around the test client) joins it,
   as an unmarked view does.
 """
