@@ -17,6 +17,11 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base, session_options={"class_": PortalSession})  # see portal.database
 migrate = Migrate()
 login_manager = LoginManager()
+# Flask-Login's "basic" session protection writes `_fresh = False` into any session whose client
+# looks new, an anonymous one included. A request still in flight with the cookie from before
+# log-in (the browser's favicon fetch) then answered with that cookie and overwrote the log-in.
+# The portal never asks for a fresh log-in, so the protection guarded nothing here.
+login_manager.session_protection = None
 csrf = CSRFProtect()
 babel = Babel()
 mail = Mail()  # e-mail notices (services.notices.channels)

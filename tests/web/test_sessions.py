@@ -110,3 +110,19 @@ def test_a_session_cookie_with_a_bare_or_odd_user_id_is_no_session(world, app):
     browser = app.test_client()
     browser.set_cookie("session", serializer.dumps({"_user_id": f"{target.id}.{target.session_epoch}", "_fresh": True}))
     assert opens_home(browser)  # the same cookie with the current epoch is a session
+
+
+def test_a_request_still_carrying_the_cookie_from_before_log_in_leaves_the_log_in(world, app):
+    """A browser's favicon fetch goes out with the log-in page's cookie and may come back after
+    the log-in did: its answer must not set that older cookie over the new one."""
+    desk = Desk(app.test_client())
+    desk.get("/login")
+    before_log_in = desk.client.get_cookie("session").value
+    assert desk.login("user_l1").status_code == 302
+    late = Desk(app.test_client())
+    late.client.set_cookie("session", before_log_in)
+    for path in ("/favicon.ico", "/no-such-page", "/login", "/static/favicon.svg", "/healthz"):
+        with late.get(path) as response:  # a static file's answer holds the file open until closed
+            assert response.status_code in (200, 404), path
+            assert "Set-Cookie" not in response.headers, path
+    assert desk.get("/").status_code == 200  # still logged in
