@@ -1,6 +1,7 @@
 """Chromium reports no Content-Security-Policy violation on the main pages, with htmx at work:
 log in, work lists, a record and one of its commands, bulk send with scans and a send, settings,
-search, tokens. (The policy allows no inline script or style and no eval.)"""
+search, tokens. (The policy allows no inline script or style and no eval.) And nothing the
+browser asks for on the way, the requests it makes on its own included, fails."""
 from __future__ import annotations
 
 import pytest
@@ -35,7 +36,24 @@ def violations(page, console) -> list[str]:
     return page.evaluate("window.__csp || []") + console
 
 
-def test_main_pages_raise_no_csp_violation(world, live_server, new_page):
+def answers_seen(app, monkeypatch) -> list[tuple[str, str]]:
+    """(path, status) of every request the live server answers from now on: the browser's own
+    requests too (an icon), which Playwright's page events do not show."""
+    seen = []
+    inner = app.wsgi_app
+
+    def recording(environ, start_response):
+        def start(status, headers, exc_info=None):
+            seen.append((environ["PATH_INFO"], status))
+            return start_response(status, headers, exc_info)
+        return inner(environ, start)
+
+    monkeypatch.setattr(app, "wsgi_app", recording)
+    return seen
+
+
+def test_main_pages_raise_no_csp_violation(world, app, live_server, new_page, monkeypatch):
+    answers = answers_seen(app, monkeypatch)
     save_fee_default(world.libraries["L1"], "copy", [{"item": "A4", "quantity": 10, "unit_price": "35"}], "100", "140")
     record = world.record("UNPROCESSED")
     to_send = [world.record("PROCESSING") for _ in range(2)]
@@ -81,3 +99,6 @@ def test_main_pages_raise_no_csp_violation(world, live_server, new_page):
     page.locator("input[name=title]").fill("CSP")
     check("new request form")
     assert len(seen) == 11
+    assert ("/static/favicon.svg", "200 OK") in answers  # the icon the layout names
+    failed = [(path, status) for path, status in answers if not status.startswith(("2", "3"))]
+    assert not failed, failed
