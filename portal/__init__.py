@@ -33,9 +33,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.url_map.converters["int"] = AsciiIntConverter  # before any route is added
 
     options = app.config["SQLALCHEMY_ENGINE_OPTIONS"] = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    ping_when_needed = False
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         options["connect_args"] = postgres_connect_args(app.config["SQLALCHEMY_DATABASE_URI"],
                                                         options.get("connect_args"))
+        # the ping before every checkout becomes a ping only when a connection may be stale (database.py)
+        ping_when_needed = bool(options.pop("pool_pre_ping", False))
 
     if not app.config.get("MAIL_BACKEND"):  # no SMTP server: e-mail notices go to files (the demo works offline)
         app.config["MAIL_BACKEND"] = "smtp" if app.config.get("MAIL_SERVER") else "file"
@@ -43,7 +46,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["MAIL_FILE_PATH"] = os.path.join(app.instance_path, "mail")
 
     db.init_app(app)
-    init_database(app, db)
+    init_database(app, db, ping_when_needed)
     mail.init_app(app)
     migrate.init_app(app, db, render_as_batch=True, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"))
     csrf.init_app(app)

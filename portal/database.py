@@ -2,10 +2,9 @@
 
 On PostgreSQL every statement is a round trip to the server, and on a busy machine each costs
 about half a millisecond however small the statement. A record page's six statements cost nine
-round trips: the pool's ping of the connection (kept: after a database restart it replaces the
-stale connections before a request meets one), BEGIN, the six, and ROLLBACK.
+round trips: the pool's ping of the connection, BEGIN, the six, and ROLLBACK. Two things cut them:
 
-A view marked ``@reads_only`` runs its statements in the driver's autocommit mode: no BEGIN
+**Views that only read.** A view marked ``@reads_only`` runs its statements in the driver's autocommit mode: no BEGIN
 before the first, no ROLLBACK after the last. What the page reads does not change: under
 PostgreSQL's default isolation (READ COMMITTED, which the portal keeps) each statement of a
 transaction already sees what was committed when it began, and SQLite's driver begins no
@@ -17,8 +16,23 @@ version in its own transaction.
   Changes go through ``services.unit_of_work`` from unmarked views.
 - A request that finds a transaction already open (a test's, around the test client) joins it,
   as an unmarked view does.
+
+**The pool's ping only when a connection may be stale** (PostgreSQL; ``ping_when_needed``). The
+ping before every checkout (SQLAlchemy's ``pool_pre_ping``) exists so that after a database
+restart a request never meets a dead connection. A server that stops, restarts or ends a session
+(``pg_terminate_backend``, ``idle_session_timeout``) tells the client: it sends an error message
+and closes the socket, so the socket has something to read. A connection given back to the pool
+a few seconds ago whose socket has nothing to read goes out without a ping; any other (idle
+longer, a socket with something to read, a broken or closed connection) is pinged as before, and
+a failed ping replaces every connection of the pool, as ``pool_pre_ping`` does. What is left to
+a ping alone is a server gone without a word (its host lost power, a firewall dropped the
+connection) in the seconds since the connection's last request: that request fails with the
+503 of an outage, and the pool starts afresh.
 """
 from __future__ import annotations
+
+import select
+import time
 
 from flask import Flask, current_app, request
 from flask_sqlalchemy.session import Session
@@ -64,8 +78,12 @@ def _refuse_writes(connection, cursor, statement, parameters, context, executema
         raise ReadOnlyRequest(f"the @reads_only view {request.endpoint if request else '?'} tried to write")
 
 
-def init_database(app: Flask, db) -> None:
-    """Register the two request hooks (before any other hook that may query)."""
+def init_database(app: Flask, db, ping_when_needed: bool = False) -> None:
+    """Register the two request hooks (before any other hook that may query), and the pool's
+    ping only when needed (instead of pool_pre_ping, which create_app took out of the options)."""
+    if ping_when_needed:
+        with app.app_context():
+            ping_only_when_needed(db.engine)
 
     @app.before_request
     def read_without_a_transaction():
@@ -85,3 +103,50 @@ def init_database(app: Flask, db) -> None:
             pass  # the connection broke (the error page said so): nothing to give back
         finally:
             del session.info[READS]
+
+
+# -- the pool's ping, only when a connection may be stale -----------------------------------------
+
+#: A connection given back to the pool within this many seconds goes out again without a ping if
+#: its socket has nothing to read.
+RECENTLY_USED = 10.0
+CHECKED_IN = "portal_checked_in"  # in a connection record's info: time.monotonic() when last given back
+
+
+def ping_only_when_needed(engine: Engine) -> None:
+    """Ping a pooled PostgreSQL connection at checkout only if it may be stale (see the module's
+    docstring); a failed ping replaces the whole pool, as pool_pre_ping does."""
+    dialect = engine.dialect
+
+    @event.listens_for(engine, "connect")
+    def connected(dbapi_connection, record):
+        record.info[CHECKED_IN] = time.monotonic()  # just made: no ping needed
+
+    @event.listens_for(engine, "checkin")
+    def checked_in(dbapi_connection, record):
+        record.info[CHECKED_IN] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def checked_out(dbapi_connection, record, proxy):
+        given_back = record.info.get(CHECKED_IN)
+        if given_back is not None and time.monotonic() - given_back < RECENTLY_USED and quiet(dbapi_connection):
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as error:
+            if dialect.is_disconnect(error, dbapi_connection, None):
+                raise exc.InvalidatePoolError(str(error)) from error  # the pool retries with a new connection
+            raise
+
+
+def quiet(dbapi_connection) -> bool:
+    """True if the psycopg connection is open and nothing has come from the server since its last
+    answer was read: no error message, no end of the stream (a zero-timeout poll of its socket)."""
+    if dbapi_connection.closed or dbapi_connection.broken:
+        return False
+    try:
+        poller = select.poll()
+        poller.register(dbapi_connection.pgconn.socket, select.POLLIN)
+        return not poller.poll(0)
+    except (OSError, ValueError, AttributeError):
+        return False  # no socket to ask (closed in between, or no poll here): ping
