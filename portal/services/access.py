@@ -94,7 +94,19 @@ def _called_back_from(record: Record, library_id: int) -> bool:
 def load_record(library_id: int, ill_id, options=()) -> Record:
     """The record with that ILL ID if the library may see it: NotFound / Forbidden otherwise."""
     pk = Record.pk_from_ill_id(ill_id)
-    record = db.session.get(Record, pk, options=options) if pk else None
+    return _seen(db.session.get(Record, pk, options=options) if pk else None, library_id, ill_id)
+
+
+def load_record_row(library_id: int, ill_id, statement, params: dict):
+    """load_record through a statement that reads more along with the record: its row, the record
+    first. `statement` selects by the bound parameter "pk"."""
+    pk = Record.pk_from_ill_id(ill_id)
+    row = db.session.execute(statement, {**params, "pk": pk}).unique().one_or_none() if pk else None
+    _seen(row[0] if row else None, library_id, ill_id)
+    return row
+
+
+def _seen(record: Record | None, library_id: int, ill_id) -> Record:
     if record is None:
         raise NotFound("No record with ILL ID %(ill_id)s.", ill_id=str(ill_id)[:40])
     if not can_see(record, library_id):

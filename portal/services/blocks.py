@@ -23,11 +23,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
 
-from sqlalchemy import and_, bindparam, delete, exists, func, or_, select
+from sqlalchemy import String, and_, bindparam, cast, delete, exists, func, or_, select, union_all
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import HistoryEntry, Library, Record, User
+from ..models import Candidate, HistoryEntry, Library, Record, User
 from ..models.block import (Block, BlockDefinition, BlockDescription, BlockJobReport, BlockPolicy, ClosedDate,
                             DemeritPointRule, DemeritPoints, LibraryCalendarSettings)
 from ..models.types import utcnow
@@ -270,6 +270,25 @@ def blocked_partner_ids(library_id: int, partner_ids) -> set[int]:
         return set()
     return set(db.session.scalars(_blocked_partners_query(),
                                   {"ids": ids, "library_id": library_id, "today": portal_today()}))
+
+
+def blocked_parties_column(library_id, today):
+    """SQL, a column of a statement of records: which of the record's parties and candidates
+    `library_id` sees as blocked on `today` (blocked_partner_ids's answer for them), as one text of
+    ids ("3,17", None for none), so that the record page reads them along with the record;
+    `ids_of_text` reads it."""
+    parties = union_all(select(Record.requester_id.label("id")).correlate(Record),
+                        select(Record.lender_id).correlate(Record),
+                        select(Candidate.library_id).where(Candidate.record_id == Record.id).correlate(Record)).subquery()
+    return (select(func.aggregate_strings(cast(Block.partner_id, String), ","))  # a probe of ix_blocks_partner_library each
+            .join_from(parties, Block, Block.partner_id == parties.c.id)
+            .where(Block.partner_id != library_id, partner_blocked(library_id, today))
+            .scalar_subquery())
+
+
+def ids_of_text(ids: str | None) -> set[int]:
+    """The ids of blocked_parties_column's text."""
+    return {int(i) for i in (ids or "").split(",") if i}
 
 
 @cache

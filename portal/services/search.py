@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from functools import cache
 from datetime import date
 
-from sqlalchemy import and_, bindparam, case, exists, func, or_, select, text, true
+from sqlalchemy import String, and_, bindparam, case, cast, exists, func, or_, select, text, true
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
@@ -313,16 +313,39 @@ def search_records(library_id: int, filters: SearchFilters, page: int = 1, per_p
     return page_of(search_query(library_id, filters), page, per_page, sort, *WHOLE_RECORD, library_id=library_id)
 
 
+ACTIVE_STATUSES = tuple(status.value for status in Status if status not in FINAL_STATUSES)
+
+
 def status_counts_by_side(library_id: int, kind: str | None = None) -> dict[Side, dict[str, int]]:
     """Live counts per status for both sides of a library's work lists: a few rows of the status
     tallies (services.tallies keeps them in every change's own transaction), never a count of the
     library's active records."""
     by_kind = kind in ("copy", "loan")
-    counts = {side: {status.value: 0 for status in Status if status not in FINAL_STATUSES} for side in Side}
-    for side, status, count in db.session.execute(_status_counts_query(by_kind),
-                                                  {"library_id": library_id, "kind": kind if by_kind else None}):
+    return _counts(db.session.execute(_status_counts_query(by_kind),
+                                      {"library_id": library_id, "kind": kind if by_kind else None}))
+
+
+def tallies_column(library_id):
+    """SQL: the status tallies of the library `library_id` names (a column of another statement) as
+    one text, a "side status count" per row, for reading along with that statement (the session's
+    user: every page's header counts them); `counts_of_tallies` reads it."""
+    return (select(func.aggregate_strings(StatusTally.side + " " + StatusTally.status + " "
+                                          + cast(StatusTally.count, String), ","))
+            .where(StatusTally.library_id == library_id, StatusTally.count != 0).scalar_subquery())
+
+
+def counts_of_tallies(tallies: str | None) -> dict[Side, dict[str, int]]:
+    """status_counts_by_side's answer (every kind) from the text of `tallies_column`."""
+    rows = (item.split(" ") for item in (tallies or "").split(",") if item)
+    return _counts((side, status, count) for side, status, count in rows)
+
+
+def _counts(rows) -> dict[Side, dict[str, int]]:
+    """Both sides' counts per active status from (side, status, count) rows, summed."""
+    counts = {side: dict.fromkeys(ACTIVE_STATUSES, 0) for side in Side}
+    for side, status, count in rows:
         if status in counts[Side(side)]:
-            counts[Side(side)][status] = int(count)
+            counts[Side(side)][status] += int(count)
     return counts
 
 

@@ -13,6 +13,7 @@ from ..extensions import db
 from ..models import ApiToken, User
 from ..models.user import hash_token
 from . import unit_of_work
+from .search import tallies_column
 
 LANGUAGES = ("ja", "en")
 
@@ -42,6 +43,8 @@ _TOKEN = select(ApiToken).options(joinedload(ApiToken.user)).where(ApiToken.toke
 
 #: every staff page's first statement, built once: the session's user and its library
 SESSION_USER = select(User).options(joinedload(User.library)).where(User.id == bindparam("pk"))
+#: ... and for a GET, its library's status tallies too (the header's badge counts them)
+SESSION_USER_AND_TALLIES = SESSION_USER.add_columns(tallies_column(User.library_id))
 
 
 def user_for_token(secret: str) -> User | None:

@@ -8,9 +8,11 @@ from flask_login import current_user, login_required
 from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
 from ..extensions import db, login_manager
-from ..services.users import SESSION_USER
+from ..services.search import counts_of_tallies
+from ..services.users import SESSION_USER, SESSION_USER_AND_TALLIES
 from ..workflow.numbers import MAX_INT, parse_int
 from . import i18n, labels, outage
+from .counts import remember_status_counts
 from .htmx import is_htmx
 
 
@@ -29,9 +31,18 @@ def init_web(app: Flask) -> None:
         pk = parse_int(user_id, 1, MAX_INT)
         if pk is None or parse_int(epoch) is None:
             return None
-        user = db.session.scalar(SESSION_USER, {"pk": pk})  # with its library: every page names it
+        # with its library (every page names it), and for a GET with the library's status tallies too, in
+        # the same statement: the header counts them, and no GET changes a status (after a command,
+        # counts read before it would be stale)
+        reads_a_page = request.method in ("GET", "HEAD")
+        if reads_a_page:
+            user, tallies = db.session.execute(SESSION_USER_AND_TALLIES, {"pk": pk}).one_or_none() or (None, None)
+        else:
+            user = db.session.scalar(SESSION_USER, {"pk": pk})
         if user is None or not user.active or str(user.session_epoch) != epoch:
             return None  # logged out elsewhere, password changed, or deactivated
+        if reads_a_page:
+            remember_status_counts(user.library_id, counts_of_tallies(tallies))
         return user
 
     @login_manager.unauthorized_handler

@@ -7,6 +7,8 @@ from ..services.search import status_counts_by_side
 from ..services.worklists import queue_totals
 from ..workflow.machine import Side
 
+COUNTS = "portal.status_counts"  # in the request's environ: {(library_id, kind or None): both sides' counts}
+
 
 def status_counts_once(library_id: int, side: Side, kind: str | None = None) -> dict[str, int]:
     """One side's status counts (services.search.status_counts_by_side: both sides in one statement of
@@ -14,11 +16,17 @@ def status_counts_once(library_id: int, side: Side, kind: str | None = None) -> 
     can outlive one request, as in the tests)."""
     if not has_request_context():
         return status_counts_by_side(library_id, kind)[side]
-    remembered = request.environ.setdefault("portal.status_counts", {})
-    key = (library_id, kind)
+    remembered = request.environ.setdefault(COUNTS, {})
+    key = (library_id, kind if kind in ("copy", "loan") else None)
     if key not in remembered:
         remembered[key] = status_counts_by_side(library_id, kind)
     return remembered[key][side]
+
+
+def remember_status_counts(library_id: int, counts: dict[Side, dict[str, int]]) -> None:
+    """Both sides' counts of every kind, read along with another statement (the session's user), for
+    the rest of this request."""
+    request.environ.setdefault(COUNTS, {})[(library_id, None)] = counts
 
 
 def queue_totals_once(library_id: int) -> dict[str, int]:

@@ -10,13 +10,18 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
+from functools import cache
+
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from ..database import reads_only
 from ..models import Candidate, Record
 from ..services import portal_today
-from ..services.access import load_record, printable_slips, side_of
+from ..services.access import load_record, load_record_row, printable_slips, side_of
 from ..services.archive import copy_to_new_request
+from ..services.blocks import blocked_parties_column, ids_of_text
+from ..services.notices.manage import has_notices_column
 from ..services.records import commands_for, create_record, perform_command
 from ..services.settings import templates_for
 from ..services.worklists import participant_libraries, queue_totals
@@ -43,6 +48,16 @@ PAGE_OPTIONS = (joinedload(Record.requester), joinedload(Record.lender),
                 joinedload(Record.candidates).joinedload(Candidate.library), joinedload(Record.local_notes))
 
 
+#: the record page's statement: the record as above, and along with it which of its parties and
+#: candidates the library sees blocked, and whether the library has notices of it (the page asks
+#: the notices only then): two statements fewer
+@cache
+def _page_statement():
+    return (select(Record, blocked_parties_column(bindparam("library_id"), bindparam("today")),
+                   has_notices_column(bindparam("library_id")))
+            .where(Record.id == bindparam("pk")).options(*PAGE_OPTIONS))
+
+
 def load(ill_id: str) -> Record:
     try:
         return load_record(current_user.library_id, ill_id, PAGE_OPTIONS)
@@ -50,6 +65,18 @@ def load(ill_id: str) -> Record:
         abort(404)
     except Forbidden:
         abort(403)
+
+
+def load_page(ill_id: str) -> tuple[Record, dict]:
+    """load's record for the record page, and what the page reads along with it (page_context's extras)."""
+    try:
+        record, blocked, noticed = load_record_row(current_user.library_id, ill_id, _page_statement(),
+                                                   {"library_id": current_user.library_id, "today": portal_today()})
+    except NotFound:
+        abort(404)
+    except Forbidden:
+        abort(403)
+    return record, {"blocked_parties": ids_of_text(blocked), **({} if noticed else {"own_notices": []})}
 
 
 def date_labels() -> dict[str, str]:
@@ -142,8 +169,8 @@ def page_context(record: Record, form: CommandForm | None = None, notice: str = 
 @bp.get("/records/<ill_id>")
 @reads_only
 def show(ill_id: str):
-    record = load(ill_id)
-    return render(SHOW, "record", **page_context(record))
+    record, read_along = load_page(ill_id)
+    return render(SHOW, "record", **page_context(record, **read_along))
 
 
 def load_for_command(ill_id: str, command: str) -> tuple[Record, str, Side | None]:

@@ -168,3 +168,42 @@ def test_bulk_rows_mark_the_blocked_partner_with_one_query_for_the_page(world, d
     # a scan brings its row with the mark too
     fragment = desk.post("/bulk/arrive/scan", [("ill_id", lent["L2"].ill_id)], htmx=True).get_data(as_text=True)
     assert "block-mark" in fragment.split('class="scan-row"')[1]
+
+
+def test_the_record_statement_reads_the_block_marks_blocked_partner_ids_gives(world):
+    """The record page reads its parties' and candidates' marks with the record (one text column of
+    its statement): for every library looking, the same set as blocked_partner_ids, through own and
+    network blocks, and never a lifted, expired or not yet started block, nor the library itself."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from portal.models import Record
+    from portal.models.types import utcnow
+    from portal.services import portal_today
+    from portal.services.blocks import blocked_parties_column, blocked_partner_ids, ids_of_text
+    from blocks_helpers import set_definition
+
+    record = world.record("PROCESSING", candidates=("L1", "L2", "L3"))
+    today = portal_today()
+    block(world, "R", library="L1")  # R's own block on its lender
+    set_definition(world, "SUSPENDED", "L2", network_block=True)
+    block(world, "L2", library="L3")  # a network block: every library sees L3 blocked
+    block(world, "L3", library="R")  # L3's own block on the requester: only L3 sees it
+    lifted, expired, later = (block(world, "R", library="L2") for _ in range(3))
+    lifted.lifted_at = utcnow()
+    expired.expires = today
+    later.starts = today + timedelta(days=1)
+    db.session.commit()
+
+    record = db.session.get(Record, record.id)
+    parties = [record.requester_id, record.lender_id] + [c.library_id for c in record.candidates]
+    seen = {}
+    for code, library in world.libraries.items():
+        text = db.session.scalar(select(blocked_parties_column(library.id, today)).where(Record.id == record.id))
+        seen[code] = ids_of_text(text)
+        assert seen[code] == blocked_partner_ids(library.id, parties), code
+    ids = {code: library.id for code, library in world.libraries.items()}
+    assert seen["R"] == {ids["L1"], ids["L3"]}
+    assert seen["L3"] == {ids["R"]}  # its own block on R; the network block on itself is not its mark
+    assert seen["L1"] == {ids["L3"]}

@@ -90,3 +90,25 @@ def test_rebuild_counts_again_what_went_around_the_flush_hook(world):
     assert tallies.rebuild(connection) > 0
     check(connection)
     db.session.commit()
+
+
+def test_the_tallies_read_with_the_session_user_are_the_work_lists_counts(world, client):
+    """Every GET page reads its library's tallies in the statement of its user (one text column):
+    read back, they are exactly what status_counts_by_side counts, for every library."""
+    from sqlalchemy import select
+
+    from portal.services.search import counts_of_tallies, status_counts_by_side, tallies_column
+    from portal.services.users import SESSION_USER_AND_TALLIES
+
+    for status in PATHS:
+        for kind in ("copy", "loan"):
+            if not ((kind == "copy" and status in LOAN_ONLY) or (kind == "loan" and status in COPY_ONLY)):
+                world.record(status, kind=kind, candidates=("L1", "L2"))
+    for code, library in world.libraries.items():
+        text = db.session.scalar(select(tallies_column(library.id)))
+        assert counts_of_tallies(text) == status_counts_by_side(library.id), code
+    assert any(counts_of_tallies(db.session.scalar(select(tallies_column(world.libraries["L1"].id))))[side].values()
+               for side in counts_of_tallies(None))  # something is counted
+    user, text = db.session.execute(SESSION_USER_AND_TALLIES, {"pk": world.users["R"].id}).one()
+    assert user is world.users["R"] and counts_of_tallies(text) == status_counts_by_side(user.library_id)
+    assert all(not any(counts.values()) for counts in counts_of_tallies(None).values())  # a library with none

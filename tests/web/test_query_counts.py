@@ -125,7 +125,31 @@ def test_the_record_pages_notices_panel_reads_only_its_notices(world, desk):
     assert extra <= 3, extra
     flat = [" ".join(s.split()) for s in statements]
     assert not [s for s in flat if s.startswith("SELECT count(*)") and "notices" in s]
-    assert len([s for s in flat if "FROM blocks" in s and "partner_id IN" in s]) == 1  # parties and candidates
+    assert not [s for s in flat if s.startswith("SELECT blocks.partner_id")]  # the parties' and candidates' marks
+    assert len([s for s in flat if s.startswith("SELECT records.") and "JOIN blocks" in s]) == 1  # ... come with it
+
+
+def test_the_record_page_reads_a_record_without_notices_in_three_statements(world, desk):
+    """The user with its library's tallies (the header's counts), the record with its parties,
+    candidates, note, block marks and whether the library has notices of it, and its history."""
+    from sqlalchemy import delete
+
+    from portal.models import Notice
+
+    url = f"/records/{world.record('PROCESSING', candidates=('L1', 'L2')).ill_id}"
+    db.session.execute(delete(Notice))  # the order's notice to the lender: a record without notices
+    db.session.commit()
+    desk.as_user("L1")  # its lender: no ORDER to offer, so no lender's refusal to look up
+    desk.get(url)
+    db.session.expire_all()  # the tests share one session: the measured request loads the rows afresh
+    with counted() as statements:
+        page = desk.get(url).get_data(as_text=True)
+    flat = [" ".join(s.split()) for s in statements]
+    assert len(flat) == 3, flat
+    assert flat[0].startswith("SELECT users.") and "FROM status_tallies" in flat[0]
+    assert flat[1].startswith("SELECT records.") and "JOIN blocks" in flat[1] and "FROM notices" in flat[1]
+    assert "FROM history_entries" in flat[2]
+    assert 'id="record-notices"' not in page and "ILL ID" in page
 
 
 def test_the_work_list_shows_the_tallies_and_counts_no_records(world, desk):

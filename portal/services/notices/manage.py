@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from flask import current_app
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, exists, func, select, update
 from sqlalchemy.orm import selectinload
 
 from ...extensions import db
@@ -244,6 +244,12 @@ _RECORD_NOTICES = (select(Notice).where(Notice.library_id == bindparam("library_
                                         Notice.record_id == bindparam("record_id"))
                    .options(selectinload(Notice.events), selectinload(Notice.links))
                    .order_by(Notice.id.desc()).limit(bindparam("limit")))
+
+
+def has_notices_column(library_id):
+    """SQL, a column of a statement of records: whether `library_id` has a notice of the record (the
+    record page reads it along with the record, and reads the panel's notices only if so)."""
+    return exists().where(Notice.record_id == Record.id, Notice.library_id == library_id)
 
 
 def record_notices(library_id: int, record: Record, limit: int = 50) -> list[Notice]:
