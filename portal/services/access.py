@@ -59,11 +59,13 @@ def printable_slips(record: Record, library_id: int) -> list[str]:
 #: What a command reads of its record, in one statement: the patron with its consents (the notices
 #: the command queues need them; a record without a patron joins nothing), both parties, the
 #: candidates with their libraries (forwarding and the history's snapshot look at every candidate's
-#: library) and the local notes (the answer shows the caller's). Each of these is a row or a few, so
-#: the join repeats the record on a few rows; a statement each would be a round trip each.
+#: library), the local notes (the answer shows the caller's) and the fee groups (the snapshots before
+#: and after the command and the answer list them; a record has none until SEND). Each of these is a
+#: row or a few, so the join repeats the record on a few rows; a statement each would be a round trip
+#: each. The history, a dozen rows, follows in one more.
 COMMAND_OPTIONS = (joinedload(Record.patron).joinedload(Patron.consents), joinedload(Record.requester),
                    joinedload(Record.lender), joinedload(Record.candidates).joinedload(Candidate.library),
-                   joinedload(Record.local_notes))
+                   joinedload(Record.local_notes), joinedload(Record.fee_groups))
 
 
 def load_record_for_command(library_id: int, ill_id) -> Record:
