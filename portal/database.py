@@ -1,15 +1,16 @@
-"""Views that only read run without a transaction: two round trips fewer on PostgreSQL.
+"""Fewer round trips to PostgreSQL: views that only read run without a transaction, and the pool
+pings a connection only when it may be stale.
 
 On PostgreSQL every statement is a round trip to the server, and on a busy machine each costs
-about half a millisecond however small the statement. A record page's six statements cost nine
-round trips: the pool's ping of the connection, BEGIN, the six, and ROLLBACK. Two things cut them:
+about half a millisecond however small the statement. A record page once cost nine round trips
+for its six statements: the pool's ping of the connection, BEGIN, the six, and ROLLBACK.
 
-**Views that only read.** A view marked ``@reads_only`` runs its statements in the driver's autocommit mode: no BEGIN
-before the first, no ROLLBACK after the last. What the page reads does not change: under
-PostgreSQL's default isolation (READ COMMITTED, which the portal keeps) each statement of a
-transaction already sees what was committed when it began, and SQLite's driver begins no
-transaction for a SELECT. Nothing is decided on what a page read: a command checks the record's
-version in its own transaction.
+**Views that only read.** A view marked ``@reads_only`` runs its statements in the driver's
+autocommit mode: no BEGIN before the first, no ROLLBACK after the last. What the page reads does
+not change: under PostgreSQL's default isolation (READ COMMITTED, which the portal keeps) each
+statement of a transaction already sees what was committed when it began, and SQLite's driver
+begins no transaction for a SELECT. Nothing is decided on what a page read: a command checks the
+record's version in its own transaction.
 
 - Nothing is written that way: an INSERT, UPDATE or DELETE in such a request raises
   ``ReadOnlyRequest`` before it reaches the database (a bug in the view, not a user's error).
@@ -17,7 +18,7 @@ version in its own transaction.
 - A request that finds a transaction already open (a test's, around the test client) joins it,
   as an unmarked view does.
 
-**The pool's ping only when a connection may be stale** (PostgreSQL; ``ping_when_needed``). The
+**The pool's ping only when a connection may be stale** (PostgreSQL; ``ping_only_when_needed``). The
 ping before every checkout (SQLAlchemy's ``pool_pre_ping``) exists so that after a database
 restart a request never meets a dead connection. A server that stops, restarts or ends a session
 (``pg_terminate_backend``, ``idle_session_timeout``) tells the client: it sends an error message

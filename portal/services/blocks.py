@@ -277,11 +277,11 @@ def blocked_parties_column(library_id, today):
     `library_id` sees as blocked on `today` (blocked_partner_ids's answer for them), as one text of
     ids ("3,17", None for none), so that the record page reads them along with the record;
     `ids_of_text` reads it."""
-    parties = union_all(select(Record.requester_id.label("id")).correlate(Record),
-                        select(Record.lender_id).correlate(Record),
-                        select(Candidate.library_id).where(Candidate.record_id == Record.id).correlate(Record)).subquery()
-    return (select(func.aggregate_strings(cast(Block.partner_id, String), ","))  # a probe of ix_blocks_partner_library each
-            .join_from(parties, Block, Block.partner_id == parties.c.id)
+    parties = union_all(
+        select(Record.requester_id.label("id")).correlate(Record), select(Record.lender_id).correlate(Record),
+        select(Candidate.library_id).where(Candidate.record_id == Record.id).correlate(Record)).subquery()
+    return (select(func.aggregate_strings(cast(Block.partner_id, String), ","))
+            .join_from(parties, Block, Block.partner_id == parties.c.id)  # a probe of ix_blocks_partner_library each
             .where(Block.partner_id != library_id, partner_blocked(library_id, today))
             .scalar_subquery())
 
