@@ -5,15 +5,14 @@ renders the page, or for htmx the region that changed.
 """
 from __future__ import annotations
 
+from functools import cache
+
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from werkzeug.datastructures import MultiDict
-
-from functools import cache
-
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
+from werkzeug.datastructures import MultiDict
 
 from ..database import reads_only
 from ..models import Candidate, Record
