@@ -1,7 +1,9 @@
 """Who may see a record, and as which side."""
 from __future__ import annotations
 
-from sqlalchemy import exists, or_
+from functools import cache
+
+from sqlalchemy import bindparam, exists, or_, select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
@@ -91,6 +93,20 @@ def _called_back_from(record: Record, library_id: int) -> bool:
     last = next((entry for entry in reversed(record.history) if entry.command not in NOT_TRANSITIONS), None)
     return (last is not None and last.command == "CALLBACK" and last.library_id == record.requester_id
             and any(c.library_id == library_id for c in record.candidates))
+
+
+def visible_ill_id(library_id: int, ill_id) -> str | None:
+    """The record's ILL ID if there is a record of that ILL ID and the library may see it (load_record's
+    check in SQL, one small statement: a scanned ID in the header's search box opens its record)."""
+    pk = Record.pk_from_ill_id(ill_id)
+    found = db.session.scalar(_visible_pk(), {"pk": pk, "library_id": library_id}) if pk else None
+    return None if found is None else Record.ill_id_of(found)
+
+
+@cache
+def _visible_pk():
+    """visible_ill_id's statement, built once."""
+    return select(Record.id).where(Record.id == bindparam("pk"), visible_to(bindparam("library_id")))
 
 
 def load_record(library_id: int, ill_id, options=()) -> Record:

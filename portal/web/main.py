@@ -9,11 +9,10 @@ from flask_login import current_user
 
 from ..database import reads_only
 from ..services import portal_today
-from ..services.access import load_record
+from ..services.access import visible_ill_id
 from ..services.search import SORTS, SearchFilters, due_counts
 from ..services.worklists import (EXPORT_COLUMNS, SearchForm, partner_choices, queue_statuses, search_page, waiting_statuses,
                                   worklist)
-from ..workflow.errors import DomainError
 from ..workflow.machine import Side
 from ..workflow.statuses import Status
 from ..workflow.numbers import parse_int, parse_page
@@ -96,14 +95,10 @@ def search():
     args = request.args
     q = args.get("q", "").strip()
     library_id = current_user.library_id
-    if parse_int(q) is not None:
-        try:  # a typed or scanned ILL ID opens the record
-            record = load_record(library_id, q)
-        except DomainError:
-            record = None
-        if record is not None:
-            target = url_for("records.show", ill_id=record.ill_id)
-            return ("", 200, {"HX-Redirect": target}) if is_htmx() else redirect(target)
+    ill_id = visible_ill_id(library_id, q) if parse_int(q) is not None else None
+    if ill_id is not None:  # a typed or scanned ILL ID of a record the library may see opens it
+        target = url_for("records.show", ill_id=ill_id)
+        return ("", 200, {"HX-Redirect": target}) if is_htmx() else redirect(target)
     status = args.get("status") if args.get("status") in Status.__members__ else None
     filters = SearchFilters(
         q=q, status=status, kind=args.get("kind") if args.get("kind") in ("copy", "loan") else None,

@@ -119,3 +119,15 @@ def test_search_results_and_work_lists_export_as_csv_with_bom(world, desk):
         assert row[3].startswith("'=HYPERLINK") and "山田" in row
     assert 'format=csv" download>' in desk.get("/").get_data(as_text=True)
     assert "format=csv" in desk.get("/search?all=1").get_data(as_text=True)
+
+
+def test_an_ill_id_opens_the_record_for_a_former_lender_and_never_for_an_unknown_one(world, desk):
+    """The shortcut asks who may see the record as load_record does: the lender that declined keeps
+    read access (its record opens), and an ID of no record, or past the id column, is searched as text."""
+    record = world.record("PROCESSING", candidates=("L1", "L2"))
+    world.run("L1", record, "PARDON", comment="no holding")  # forwarded to L2: L1 is a former lender
+    desk.as_user("L1")
+    response = desk.get(f"/search?q={record.ill_id}")
+    assert response.status_code == 302 and response.headers["Location"] == f"/records/{record.ill_id}"
+    for unknown in (str(int(record.ill_id) + 1000), "9" * 30, "0"):
+        assert desk.get(f"/search?q={unknown}").status_code == 200, unknown
