@@ -15,7 +15,7 @@ from ..services.worklists import (EXPORT_COLUMNS, SearchForm, partner_choices, q
                                   worklist)
 from ..workflow.machine import Side
 from ..workflow.statuses import Status
-from ..workflow.numbers import parse_int, parse_page
+from ..workflow.numbers import parse_page
 from .counts import status_counts_once
 from .export import EXPORT_LIMIT, csv_response
 from .htmx import is_htmx, render
@@ -95,8 +95,8 @@ def search():
     args = request.args
     q = args.get("q", "").strip()
     library_id = current_user.library_id
-    ill_id = visible_ill_id(library_id, q) if parse_int(q) is not None else None
-    if ill_id is not None:  # a typed or scanned ILL ID of a record the library may see opens it
+    ill_id = visible_ill_id(library_id, q)  # None unless q is the ILL ID of a record the library may see
+    if ill_id is not None:  # a typed or scanned ILL ID opens its record
         target = url_for("records.show", ill_id=ill_id)
         return ("", 200, {"HX-Redirect": target}) if is_htmx() else redirect(target)
     status = args.get("status") if args.get("status") in Status.__members__ else None
