@@ -99,7 +99,8 @@ def visible_ill_id(library_id: int, ill_id) -> str | None:
     """The record's ILL ID if there is a record of that ILL ID and the library may see it (load_record's
     check in SQL, one small statement: a scanned ID in the header's search box opens its record)."""
     pk = Record.pk_from_ill_id(ill_id)
-    found = db.session.scalar(_visible_pk(), {"pk": pk, "library_id": library_id}) if pk else None
+    # on the session's connection: a Core statement needs none of the ORM's steps of Session.execute
+    found = db.session.connection().scalar(_visible_pk(), {"pk": pk, "library_id": library_id}) if pk else None
     return None if found is None else Record.ill_id_of(found)
 
 
