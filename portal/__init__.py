@@ -56,7 +56,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     install_template_gettext(app)
 
     from . import models  # noqa: F401  (register the tables)
-    from .services import search_index, tallies  # noqa: F401  (keep the search index and the tallies on every flush)
+    from .services import search_index, tallies  # noqa: F401  (the search index's flush hooks; create_all's tally triggers)
     from .api import bp as api_bp
     from .cli import register_cli
 

@@ -164,6 +164,8 @@ def populate(db, size: int, seed: int = 12) -> int:
     tables = [Record.__table__, Candidate.__table__, HistoryEntry.__table__, FeeGroupRow.__table__,
               LocalNote.__table__, RecordSearch.__table__]
     dropped = drop_indexes(db, tables)
+    with db.engine.begin() as connection:  # no trigger per loaded record: the tallies are counted once at the end
+        tallies.drop_triggers(connection)
     loader = Loader(db, tables)
     history_id = candidate_id = fee_id = note_id = 0
     chunk = 20_000
@@ -243,7 +245,8 @@ def populate(db, size: int, seed: int = 12) -> int:
             for row in search_index.bulk_rows(records, history, notes)])
     loader.finish()
     create_indexes(db, dropped)
-    with db.engine.begin() as connection:  # the rows went around the ORM: count the tallies once
+    with db.engine.begin() as connection:
+        tallies.create_triggers(connection)
         tallies.rebuild(connection)
     return library_ids[0]
 

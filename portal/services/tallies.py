@@ -2,129 +2,100 @@
 the transaction of every change. A work list's tabs and the header badge on every page then read a
 handful of rows instead of counting the busiest library's thousands of active records each time.
 
-Flush hooks see every record the ORM writes (created, moved to another status, party, kind or archive
-state, deleted): before the flush, what each changed record counts under in the database; after it, what
-it counts under now; the moves go in one upsert, its rows in key order (two transactions take the rows
-they share in the same order, so they wait for each other instead of deadlocking). Writes around the
-ORM: the archive job's bulk UPDATE archives only final records, which are not counted; bulk loads (the
-benchmarks' populations, a migration) call rebuild() afterwards.
+The database keeps them itself: triggers on `records` move the counts with every row inserted, updated
+(in status, kind, archive state or a party) or deleted, whatever wrote it (a command through the ORM, a
+Core statement, a hand-made fix), inside the writing statement: no round trip of their own. On
+PostgreSQL one row's moves go in one upsert, its rows in key order (two transactions take the rows they
+share in the same order, so they wait for each other instead of deadlocking); SQLite has one writer at a
+time. A bulk load (the benchmark's population) drops the triggers for the load, then creates them again
+and counts everything once (`rebuild`).
 """
 from __future__ import annotations
 
-from collections import Counter
-from functools import cache
-
 from sqlalchemy import delete, event, func, insert, inspect, literal_column, select, union_all
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
-from sqlalchemy.orm.base import NO_VALUE
 
+from ..extensions import db
 from ..models import Record, StatusTally
 from ..workflow.statuses import FINAL_STATUSES
 
-TRACKED = ("status", "kind", "archived", "requester_id", "lender_id")
 _FINAL = frozenset(status.value for status in FINAL_STATUSES)
+_FINAL_SQL = ", ".join(f"'{status}'" for status in sorted(_FINAL))  # enum values: nothing to escape
+SIDES = (("requester", "requester_id"), ("lender", "lender_id"))
+TRACKED = ("status", "kind", "archived", "requester_id", "lender_id")
 
 
-def keys_of(status, kind, archived, requester_id, lender_id) -> list[tuple]:
-    """The tally rows (library, side, kind, status) a record with these values counts in."""
-    if archived or status in _FINAL:
-        return []
-    return [(library_id, side, kind, status) for library_id, side in ((requester_id, "requester"),
-                                                                      (lender_id, "lender"))
-            if library_id is not None]
+def _counted(row: str) -> str:
+    """SQL: the record `row` (NEW or OLD) is counted: neither archived nor final."""
+    return f"NOT {row}.archived AND {row}.status NOT IN ({_FINAL_SQL})"
 
 
-def _now(state) -> list[tuple]:
-    return keys_of(*(state.attrs[name].value for name in TRACKED))
+def _moves(row: str, delta: int, *conditions: str) -> list[str]:
+    """SQL: the (library, side, kind, status, delta) rows `row` counts in, one SELECT per side."""
+    return [f"SELECT {row}.{party} AS library_id, '{side}' AS side, {row}.kind AS kind, {row}.status AS status, "
+            f"{delta} AS delta WHERE " + " AND ".join((*conditions, f"{row}.{party} IS NOT NULL", _counted(row)))
+            for side, party in SIDES]
 
 
-def _changed(state) -> bool:
-    return any(state.attrs[name].history.has_changes() for name in TRACKED)
+_ROW_MOVES = " UNION ALL ".join(_moves("OLD", -1, "TG_OP <> 'INSERT'") + _moves("NEW", 1, "TG_OP <> 'DELETE'"))
+POSTGRESQL_FUNCTION = f"""
+CREATE OR REPLACE FUNCTION status_tallies_follow_records() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    -- OLD is NULL in an INSERT trigger and NEW in a DELETE trigger: their rows are left out by TG_OP
+    INSERT INTO status_tallies AS tally (library_id, side, kind, status, count)
+    SELECT library_id, side, kind, status, sum(delta) FROM (
+        {_ROW_MOVES}
+    ) AS moves
+    GROUP BY library_id, side, kind, status HAVING sum(delta) <> 0
+    ORDER BY library_id, side, kind, status
+    ON CONFLICT (library_id, side, kind, status) DO UPDATE SET count = tally.count + excluded.count;
+    RETURN NULL;
+END
+$$"""
+_CHANGED = " OR ".join(f"OLD.{name} IS DISTINCT FROM NEW.{name}" for name in TRACKED)
+POSTGRESQL_TRIGGERS = {
+    "status_tallies_on_insert": "AFTER INSERT ON records FOR EACH ROW",
+    "status_tallies_on_update": f"AFTER UPDATE OF {', '.join(TRACKED)} ON records FOR EACH ROW WHEN ({_CHANGED})",
+    "status_tallies_on_delete": "AFTER DELETE ON records FOR EACH ROW",
+}
 
 
-def _counted_keys(session: Session) -> dict:
-    """The keys each record of this transaction was last counted under (state -> keys), kept from flush to
-    flush: a record created and ordered in one transaction has no loaded "before" for its lender."""
-    return session.info.setdefault("tally_keys", {})
+def _sqlite_upserts(row: str, delta: int) -> str:
+    return "".join(f"INSERT INTO status_tallies (library_id, side, kind, status, count) {select} "
+                   f"ON CONFLICT (library_id, side, kind, status) DO UPDATE SET count = count + excluded.count; "
+                   for select in _moves(row, delta))
 
 
-def _keys_before(session: Session, state) -> list[tuple]:
-    """The keys a record counts under in the database now, before this flush writes it: as counted at an
-    earlier flush of this transaction, else from the loaded values, else read (an attribute set while
-    expired has no old value)."""
-    counted = _counted_keys(session)
-    if state in counted:
-        return counted[state]
-    values = [state.committed_state.get(name, state.dict.get(name, NO_VALUE)) for name in TRACKED]
-    if NO_VALUE in values:
-        columns = [getattr(Record.__table__.c, name) for name in TRACKED]
-        with session.no_autoflush:
-            row = session.connection().execute(select(*columns).where(Record.__table__.c.id == state.identity[0])).first()
-        if row is None:
-            return []
-        values = list(row)
-    return keys_of(*values)
+SQLITE_TRIGGERS = {
+    "status_tallies_on_insert": f"AFTER INSERT ON records BEGIN {_sqlite_upserts('NEW', 1)}END",
+    "status_tallies_on_update": (f"AFTER UPDATE OF {', '.join(TRACKED)} ON records BEGIN "
+                                 f"{_sqlite_upserts('OLD', -1)}{_sqlite_upserts('NEW', 1)}END"),
+    "status_tallies_on_delete": f"AFTER DELETE ON records BEGIN {_sqlite_upserts('OLD', -1)}END",
+}
 
 
-@event.listens_for(Session, "before_flush")
-def _note_counted(session: Session, _context, _instances) -> None:
-    """What the changed and deleted records count under before the flush writes them."""
-    before = session.info["tally_before"] = {}
-    for obj in session.dirty:
-        if isinstance(obj, Record):
-            state = inspect(obj)
-            if _changed(state):
-                before[state] = _keys_before(session, state)
-    for obj in session.deleted:
-        if isinstance(obj, Record):
-            state = inspect(obj)
-            before[state] = _keys_before(session, state)
+def create_triggers(connection) -> None:
+    """The triggers that keep the tallies, on this connection's database (again, if they were there)."""
+    drop_triggers(connection)
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(POSTGRESQL_FUNCTION)
+        for name, when in POSTGRESQL_TRIGGERS.items():
+            connection.exec_driver_sql(f"CREATE TRIGGER {name} {when} EXECUTE FUNCTION status_tallies_follow_records()")
+    else:
+        for name, body in SQLITE_TRIGGERS.items():
+            connection.exec_driver_sql(f"CREATE TRIGGER {name} {body}")
 
 
-def moves_of(session: Session) -> Counter:
-    """What this flush changes in the tallies: +1 / -1 per key."""
-    moves, before, counted = Counter(), session.info.pop("tally_before", {}), _counted_keys(session)
-    for obj in session.new:
-        if isinstance(obj, Record):
-            state = inspect(obj)
-            moves.update(counted.setdefault(state, _now(state)))
-    for obj in session.dirty:
-        if isinstance(obj, Record) and (state := inspect(obj)) in before:
-            moves.subtract(before[state])
-            moves.update(keys := _now(state))
-            counted[state] = keys
-    for obj in session.deleted:
-        if isinstance(obj, Record) and (state := inspect(obj)) in before:
-            moves.subtract(before[state])
-            counted.pop(state, None)
-    return moves
+def drop_triggers(connection) -> None:
+    on = " ON records" if connection.dialect.name == "postgresql" else ""
+    for name in POSTGRESQL_TRIGGERS:
+        connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}{on}")
 
 
-@cache
-def _upsert(dialect_name: str):
-    """The tallies' upsert, built once per dialect."""
-    table = StatusTally.__table__
-    statement = (postgresql_insert if dialect_name == "postgresql" else sqlite_insert)(table)
-    return statement.on_conflict_do_update(index_elements=[table.c.library_id, table.c.side, table.c.kind,
-                                                           table.c.status],
-                                           set_={"count": table.c.count + statement.excluded.count})
-
-
-@event.listens_for(Session, "after_flush")
-def _keep_tallies(session: Session, _context) -> None:
-    rows = [{"library_id": library_id, "side": side, "kind": kind, "status": status, "count": delta}
-            for (library_id, side, kind, status), delta in sorted(moves_of(session).items()) if delta]
-    if rows:
-        connection = session.connection()
-        connection.execute(_upsert(connection.dialect.name), rows)
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _forget_counted(session: Session, _transaction) -> None:
-    """A transaction's counted keys end with it (a rollback takes its writes back)."""
-    session.info.pop("tally_keys", None)
+@event.listens_for(db.metadata, "after_create")
+def _after_create_all(_metadata, connection, **_kw) -> None:
+    """create_all (the tests' and the benchmarks' databases) installs the triggers as the migrations do."""
+    if all(inspect(connection).has_table(name) for name in ("records", "status_tallies")):
+        create_triggers(connection)
 
 
 def counted(connection) -> dict[tuple, int]:
