@@ -125,21 +125,40 @@ def due_condition(state: str, today: date, soon_days: int):
 
 def due_counts_query(library_id: int, side: Side, today: date, soon_days: int, kind: str | None = None):
     """SELECT of the overdue and due-soon counts: one index-only scan of the side's loans out
-    (ix_records_*_out_due) over both tabs' due dates, each tab counted by its own."""
+    (ix_records_*_out_due) over both tabs' due dates, each tab counted by its own (its values bound)."""
+    return _due_counts_statement(side, kind in ("copy", "loan")).params(
+        _due_params(library_id, today, soon_days, kind))
+
+
+@cache
+def _due_counts_statement(side: Side, by_kind: bool):
+    """due_counts' statement for one side (and a kind or every kind), built once: the windows' dates are
+    bound parameters (first_N / last_N for each tab, first / last for the range of both)."""
     column = Record.requester_id if side is Side.REQUESTER else Record.lender_id
-    windows = [due_window(state, today, soon_days) for state in DUE_STATES]
+    shapes = [due_window(state, date(2000, 1, 1), 1) for state in DUE_STATES]  # which ends are open
 
     def within(first, last) -> list:
         return ([Record.due_on >= first] if first is not None else []) + \
             ([Record.due_on <= last] if last is not None else [])
 
-    firsts, lasts = [first for first, _ in windows], [last for _, last in windows]
-    query = select(*[func.count().filter(and_(true(), *within(*window))) for window in windows]).select_from(
-        Record).where(column == library_id, active_condition(), item_out_condition(), Record.due_on.is_not(None),
-                      *within(None if None in firsts else min(firsts), None if None in lasts else max(lasts)))
-    if kind in ("copy", "loan"):
-        query = query.where(Record.kind == kind)
-    return query
+    counts = [func.count().filter(and_(true(), *within(None if first is None else bindparam(f"first_{n}"),
+                                                       None if last is None else bindparam(f"last_{n}"))))
+              for n, (first, last) in enumerate(shapes)]
+    query = select(*counts).select_from(Record).where(
+        column == bindparam("library_id"), active_condition(), item_out_condition(), Record.due_on.is_not(None),
+        *within(None if any(first is None for first, _ in shapes) else bindparam("first"),
+                None if any(last is None for _, last in shapes) else bindparam("last")))
+    return query.where(Record.kind == bindparam("kind")) if by_kind else query
+
+
+def _due_params(library_id: int, today: date, soon_days: int, kind: str | None) -> dict:
+    windows = [due_window(state, today, soon_days) for state in DUE_STATES]
+    params = {"library_id": library_id, "kind": kind}
+    for n, (first, last) in enumerate(windows):
+        params[f"first_{n}"], params[f"last_{n}"] = first, last
+    firsts, lasts = [first for first, _ in windows if first is not None], [last for _, last in windows if last]
+    params["first"], params["last"] = min(firsts, default=None), max(lasts, default=None)
+    return params
 
 
 DUE_STATES = (OVERDUE, DUE_SOON)
@@ -147,7 +166,8 @@ DUE_STATES = (OVERDUE, DUE_SOON)
 
 def due_counts(library_id: int, side: Side, today: date, soon_days: int, kind: str | None = None) -> dict[str, int]:
     """How many of this side's loans are overdue and due soon (the work list's due tabs), one statement."""
-    counts = db.session.execute(due_counts_query(library_id, side, today, soon_days, kind)).one()
+    statement = _due_counts_statement(side, kind in ("copy", "loan"))
+    counts = db.session.execute(statement, _due_params(library_id, today, soon_days, kind)).one()
     return {state: count or 0 for state, count in zip(DUE_STATES, counts)}
 
 
