@@ -51,12 +51,16 @@ BEGIN
     RETURN NULL;
 END
 $$"""
+# a trigger runs only for a row that counts before or after (the archive job's UPDATE of final records, a
+# backfile of final records loaded, move nothing), and an update only when a tracked column changed
+_COUNTS_SOMEWHERE = f"({_counted('OLD')}) OR ({_counted('NEW')})"
 _CHANGED = " OR ".join(f"OLD.{name} IS DISTINCT FROM NEW.{name}" for name in TRACKED)
-POSTGRESQL_TRIGGERS = {
-    "status_tallies_on_insert": "AFTER INSERT ON records FOR EACH ROW",
-    "status_tallies_on_update": f"AFTER UPDATE OF {', '.join(TRACKED)} ON records FOR EACH ROW WHEN ({_CHANGED})",
-    "status_tallies_on_delete": "AFTER DELETE ON records FOR EACH ROW",
-}
+TRIGGERS = ("status_tallies_on_insert", "status_tallies_on_update", "status_tallies_on_delete")
+POSTGRESQL_TRIGGERS = dict(zip(TRIGGERS, (
+    f"AFTER INSERT ON records FOR EACH ROW WHEN ({_counted('NEW')})",
+    f"AFTER UPDATE OF {', '.join(TRACKED)} ON records FOR EACH ROW WHEN (({_CHANGED}) AND ({_COUNTS_SOMEWHERE}))",
+    f"AFTER DELETE ON records FOR EACH ROW WHEN ({_counted('OLD')})",
+)))
 
 
 def _sqlite_upserts(row: str, delta: int) -> str:
@@ -65,12 +69,12 @@ def _sqlite_upserts(row: str, delta: int) -> str:
                    for select in _moves(row, delta))
 
 
-SQLITE_TRIGGERS = {
-    "status_tallies_on_insert": f"AFTER INSERT ON records BEGIN {_sqlite_upserts('NEW', 1)}END",
-    "status_tallies_on_update": (f"AFTER UPDATE OF {', '.join(TRACKED)} ON records BEGIN "
-                                 f"{_sqlite_upserts('OLD', -1)}{_sqlite_upserts('NEW', 1)}END"),
-    "status_tallies_on_delete": f"AFTER DELETE ON records BEGIN {_sqlite_upserts('OLD', -1)}END",
-}
+SQLITE_TRIGGERS = dict(zip(TRIGGERS, (
+    f"AFTER INSERT ON records WHEN {_counted('NEW')} BEGIN {_sqlite_upserts('NEW', 1)}END",
+    (f"AFTER UPDATE OF {', '.join(TRACKED)} ON records WHEN {_COUNTS_SOMEWHERE} BEGIN "
+     f"{_sqlite_upserts('OLD', -1)}{_sqlite_upserts('NEW', 1)}END"),
+    f"AFTER DELETE ON records WHEN {_counted('OLD')} BEGIN {_sqlite_upserts('OLD', -1)}END",
+)))
 
 
 def create_triggers(connection) -> None:
@@ -87,7 +91,7 @@ def create_triggers(connection) -> None:
 
 def drop_triggers(connection) -> None:
     on = " ON records" if connection.dialect.name == "postgresql" else ""
-    for name in POSTGRESQL_TRIGGERS:
+    for name in TRIGGERS:
         connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}{on}")
 
 
