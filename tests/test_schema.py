@@ -333,3 +333,37 @@ def test_due_index_migration_replaces_the_due_indexes_on_a_database_with_loans(e
         assert not {"ix_records_lender_out_due", "ix_records_requester_out_due"} & names
         db.session.remove()
         db.engine.dispose()
+
+
+def _tally_triggers(connection) -> dict[str, str]:
+    """The tally triggers on records as the database holds them (and PostgreSQL's function), whitespace
+    folded: name -> definition."""
+    if connection.dialect.name == "postgresql":
+        found = dict(connection.execute(text(
+            "SELECT tgname, pg_get_triggerdef(oid) FROM pg_trigger WHERE tgrelid = 'records'::regclass "
+            "AND NOT tgisinternal")).all())
+        found["function"] = connection.execute(text(
+            "SELECT prosrc FROM pg_proc WHERE proname = 'status_tallies_follow_records'")).scalar()
+    else:
+        found = dict(connection.execute(text(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'records'")).all())
+    return {name: " ".join(str(definition).split()) for name, definition in found.items()}
+
+
+def test_the_migrated_tally_triggers_are_the_ones_the_code_builds(empty_database, keep_logging):
+    """The revision that installs the tally triggers holds their SQL of its day; services.tallies builds
+    them from the code (create_all, the benchmark's load). Both must be the same: a change to the code's
+    triggers (a new final status, say) needs a revision that installs it on migrated databases."""
+    from portal.services import tallies
+
+    app = create_app({**{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
+                      "SQLALCHEMY_DATABASE_URI": empty_database})
+    with app.app_context():
+        upgrade()
+        with db.engine.begin() as connection:
+            migrated = _tally_triggers(connection)
+            tallies.create_triggers(connection)
+            built = _tally_triggers(connection)
+        db.engine.dispose()
+    assert set(tallies.TRIGGERS) <= set(migrated)
+    assert migrated == built

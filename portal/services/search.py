@@ -134,7 +134,7 @@ def due_counts_query(library_id: int, side: Side, today: date, soon_days: int, k
 def _due_counts_statement(side: Side, by_kind: bool):
     """due_counts' statement for one side (and a kind or every kind), built once: the windows' dates are
     bound parameters (first_N / last_N for each tab, first / last for the range of both)."""
-    column = Record.requester_id if side is Side.REQUESTER else Record.lender_id
+    column = Record.requester_id if Side(side) is Side.REQUESTER else Record.lender_id
     shapes = [due_window(state, date(2000, 1, 1), 1) for state in DUE_STATES]  # which ends are open
 
     def within(first, last) -> list:

@@ -5,10 +5,14 @@ handful of rows instead of counting the busiest library's thousands of active re
 The database keeps them itself: triggers on `records` move the counts with every row inserted, updated
 (in status, kind, archive state or a party) or deleted, whatever wrote it (a command through the ORM, a
 Core statement, a hand-made fix), inside the writing statement: no round trip of their own. On
-PostgreSQL one row's moves go in one upsert, its rows in key order (two transactions take the rows they
-share in the same order, so they wait for each other instead of deadlocking); SQLite has one writer at a
+PostgreSQL one row's moves go in one upsert, its rows in key order. Each transaction changes one
+record (a command, a bulk row), so two transactions take the tally rows they share in the same order
+and wait for each other; one that changed several records' counts in other orders could deadlock,
+which PostgreSQL ends by rolling one back (a Conflict: "busy, try again"). SQLite has one writer at a
 time. A bulk load (the benchmark's population) drops the triggers for the load, then creates them again
-and counts everything once (`rebuild`).
+and counts everything once (`rebuild`). A migration that rebuilds `records` (SQLite's batch mode)
+must create them again; the revision that installed them (c8e2f4a6b1d3) holds their SQL of its day,
+and tests/test_schema.py checks it against this module's.
 """
 from __future__ import annotations
 
@@ -52,7 +56,7 @@ BEGIN
 END
 $$"""
 # a trigger runs only for a row that counts before or after (the archive job's UPDATE of final records, a
-# backfile of final records loaded, move nothing), and an update only when a tracked column changed
+# load of old final records, move nothing), and an update only when a tracked column changed
 _COUNTS_SOMEWHERE = f"({_counted('OLD')}) OR ({_counted('NEW')})"
 _CHANGED = " OR ".join(f"OLD.{name} IS DISTINCT FROM NEW.{name}" for name in TRACKED)
 TRIGGERS = ("status_tallies_on_insert", "status_tallies_on_update", "status_tallies_on_delete")

@@ -60,7 +60,7 @@ def test_the_tallies_follow_every_kind_of_change(world):
     create_record(world.users["R"], {"kind": "copy", "citation": {"title": "t"},
                                      "candidates": [{"library": "L1"}]}, order_now=True)
     check()
-    # a party changed on an expired record (no loaded old value): read from the database before the flush
+    # a party changed on an expired record (no loaded old value in the session: the trigger sees the old row)
     expired = db.session.get(Record, world.record("UNPROCESSED").id)
     db.session.expire(expired)
     expired.lender_id = world.libraries["L3"].id
