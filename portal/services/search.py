@@ -156,7 +156,8 @@ def _due_params(library_id: int, today: date, soon_days: int, kind: str | None) 
     params = {"library_id": library_id, "kind": kind}
     for n, (first, last) in enumerate(windows):
         params[f"first_{n}"], params[f"last_{n}"] = first, last
-    firsts, lasts = [first for first, _ in windows if first is not None], [last for _, last in windows if last]
+    firsts = [first for first, _ in windows if first is not None]
+    lasts = [last for _, last in windows if last is not None]
     params["first"], params["last"] = min(firsts, default=None), max(lasts, default=None)
     return params
 
