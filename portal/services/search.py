@@ -94,9 +94,26 @@ def slip_printed(printed: bool):
 
 
 def contains(column, text: str):
-    """SQL: the column contains `text` literally, in any case (% and _ are not wildcards here)."""
+    """SQL: the column contains `text` literally, in any case (% and _ are not wildcards here).
+
+    A text without case (Japanese, digits, punctuation: `caseless`) is compared as it is (LIKE): ILIKE
+    would find the same rows, lower-casing every value it reads first (on PostgreSQL a common word's
+    candidates at 1M took twice as long with ILIKE)."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return column.ilike(f"%{escaped}%", escape="\\")
+    compare = column.like if caseless(text) else column.ilike
+    return compare(f"%{escaped}%", escape="\\")
+
+
+#: Unicode categories whose characters have no case and are no other character's lower case: letters
+#: of scripts without case (kanji, kana, hangul: Lo; the long-vowel mark ー: Lm), digits, punctuation,
+#: spaces. (Symbols are not among them: circled letters such as Ⓐ have a lower case.)
+CASELESS_CATEGORIES = frozenset({"Lo", "Lm", "Nd", "Pc", "Pd", "Ps", "Pe", "Pi", "Pf", "Po", "Zs"})
+
+
+def caseless(text: str) -> bool:
+    """Whether every character of `text` is without case (CASELESS_CATEGORIES): then a value holds the
+    text in some case exactly when it holds the text itself."""
+    return all(unicodedata.category(char) in CASELESS_CATEGORIES for char in text)
 
 
 def own_note_contains(library_id: int, text: str):
