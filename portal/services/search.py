@@ -309,23 +309,38 @@ def latest_matches(library_id: int, filters: SearchFilters, build, needed: int,
         select(Record.updated_at).where(columns[side] == library_id, current_condition())
         .order_by(Record.updated_at.desc(), Record.id.desc()).offset(window - 1).limit(1).scalar_subquery()
         for side in sides])).one()
-    found = []
+    found: list = []
     for side, bound in zip(sides, bounds):
+        # past the `needed`-th latest match found so far, no record can make the page: the next side
+        # reads only its records changed since (a side's window ends there if sooner)
+        least = _least_needed(found, needed)
+        window_ends_first = bound is not None and (least is None or bound > least)
+        since = bound if window_ends_first else least
         query = build(replace(filters, side=side), False, False).where(current_condition())
-        if bound is not None:
-            query = query.where(Record.updated_at >= bound)
+        if since is not None:
+            query = query.where(Record.updated_at >= since)
         rows = db.session.execute(query.with_only_columns(Record.updated_at, Record.id).order_by(*order)
                                   .limit(needed)).all()
-        if len(rows) < needed and bound is not None:
-            return None
+        if len(rows) < needed and window_ends_first:
+            return None  # the window ended before the side's matches did
         found.extend(rows)
     if len(sides) == 2:
         query = build(filters, True, True)
+        least = _least_needed(found, needed)
+        if least is not None:
+            query = query.where(Record.updated_at >= least)
         found.extend(db.session.execute(query.with_only_columns(Record.updated_at, Record.id).order_by(*order)
                                         .limit(needed)).all())
     found.sort(key=lambda row: (row[0], row[1]), reverse=True)
     ids = list(dict.fromkeys(row[1] for row in found))  # a record is on one side only; never twice
     return ids[:needed]
+
+
+def _least_needed(rows: list, needed: int):
+    """The change time of the `needed`-th latest of these (updated_at, id) rows, or None when fewer."""
+    if len(rows) < needed:
+        return None
+    return sorted(rows, key=lambda row: (row[0], row[1]), reverse=True)[needed - 1][0]
 
 
 def page_of(query, page: int, per_page: int, sort: str, *options,

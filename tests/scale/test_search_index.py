@@ -236,6 +236,38 @@ def test_a_common_word_read_in_order_gives_the_same_pages_as_sorting_every_match
     assert walked >= 10 and settled_by_index >= 5, (walked, settled_by_index)  # both ways were taken
 
 
+def test_a_common_word_read_in_order_with_changes_at_the_same_instant(world):
+    """Records changed at the same instant on both sides: the lender side, read only since the requester
+    side's latest matches, still gives the pages that sorting every candidate gives (ties by ILL ID)."""
+    from datetime import datetime, timedelta, timezone
+
+    rng = random.Random(515)
+    records = _corpus(world, rng, count=20)
+    for n in range(20):  # L1 asks R and L2 too: R and L1 have matches on both sides
+        requester, candidates = ("L1", ("R", "L2")) if n % 2 else ("R", ("L1",))
+        records.append(world.record(rng.choice(["UNPROCESSED", "PROCESSING"]), requester=requester,
+                                    candidates=candidates, citation={"title": f"看護研究 {_text(rng, 4)}"}))
+    instants = [datetime.now(timezone.utc) - timedelta(hours=hours) for hours in (1, 2, 3)]
+    for record in records:
+        db.session.get(Record, record.id).updated_at = rng.choice(instants)
+    db.session.commit()
+    checked = 0
+    for q in ("看護", "研究", "相互", "01", "ab"):
+        if text_term_sets(q) is None:
+            continue
+        for code in ("R", "L1", "L2"):
+            library_id = world.libraries[code].id
+            every = _plain_page(library_id, SearchFilters(q=q), SearchForm(), 1, 1000)
+            for page, per_page in ((1, 3), (2, 2), (1, 5)):
+                for window in (2, 4, 1000):
+                    got = search_page(library_id, SearchFilters(q=q), SearchForm(), page=page, per_page=per_page,
+                                      count_limit=2, latest_window=window)
+                    assert [r.id for r in got.rows] == every[(got.page - 1) * per_page:got.page * per_page], \
+                        (q, code, page, per_page, window)
+                    checked += got.more
+    assert checked >= 5  # the pages were read in order, past the count limit
+
+
 def test_a_common_word_with_the_page_fields_read_in_order(world):
     rng = random.Random(77)
     _corpus(world, rng, count=20)
