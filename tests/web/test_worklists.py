@@ -210,3 +210,25 @@ def test_work_list_sorted_by_due_date_both_ways(world, desk):
     assert html.index(first.ill_id) < html.index(second.ill_id)
     html = desk.get("/?side=requester&sort=-due").get_data(as_text=True)
     assert html.index(second.ill_id) < html.index(first.ill_id)
+
+
+def test_rows_escape_titles_articles_and_partner_names(world, desk):
+    """Rows are written in Python (web/rows.py), not by the template: every value is still escaped."""
+    from portal.extensions import db
+
+    world.libraries["L1"].name = 'Library "<L1>" & co'
+    db.session.commit()
+    hostile = {"title": "<script>alert(1)</script>", "article": "<img src=x onerror=alert(2)>"}
+    shipped = world.record("SHIPPED", citation=hostile)
+    done = world.record("CONFIRMED", citation=hostile)
+    desk.as_user("R")
+    for path, record in (("/?status=SHIPPED", shipped), ("/search?q=script", done)):
+        html = desk.get(path).get_data(as_text=True)
+        row = html[html.index(f'<a href="/records/{record.ill_id}">'):]
+        row = row[:row.index("</tr>")]
+        assert "<script>" not in row and "<img" not in row and '"<L1>"' not in row, path
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in row and "<small>&lt;img src=x onerror=alert(2)&gt;</small>" in row
+        assert 'title="Library &#34;&lt;L1&gt;&#34; &amp; co">L1</span>' in row, path
+    html = desk.get("/search?q=script").get_data(as_text=True)
+    assert f'<form method="post" action="/records/{done.ill_id}/copy" class="inline">' in html
+    assert re.search(r'name="csrf_token" value="[^"<>]+"', html)
