@@ -143,8 +143,11 @@ def _page(query, page: int, per_page: int, sort: str, library_id: int, total: in
 
 
 def _count_upto(query, limit: int) -> tuple[int, bool]:
-    """(matches counted up to `limit`, whether there are more)."""
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).limit(limit + 1).subquery())) or 0
+    """(matches counted up to `limit`, whether there are more). The limited subquery selects the id alone:
+    SQLite cannot flatten a subquery with a LIMIT, and read every column of each of the 1,001 matches
+    (a common word at 1M: 7.3 -> 5.4 ms)."""
+    limited = query.with_only_columns(Record.id).order_by(None).limit(limit + 1).subquery()
+    total = db.session.scalar(select(func.count()).select_from(limited)) or 0
     return min(total, limit), total > limit
 
 
