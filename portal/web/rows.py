@@ -65,9 +65,11 @@ class _RowWriter:
             copy = url_for("records.copy", ill_id="0")
             prefix, suffix = copy.rsplit("/0", 1)
             self.copy_prefix, self.copy_suffix = str(escape(prefix + "/")), str(escape(suffix))
-            self.copy_form_end = (f'" class="inline">\n            <input type="hidden" name="csrf_token" value="{escape(generate_csrf())}">\n'
-                                  f'            <button type="submit" class="small">'
-                                  f'{escape(gettext("Copy to new request"))}</button>\n          </form>')
+            csrf, label = escape(generate_csrf()), escape(gettext("Copy to new request"))
+            self.copy_form_end = (f'" class="inline">\n'
+                                  f'            <input type="hidden" name="csrf_token" value="{csrf}">\n'
+                                  f'            <button type="submit" class="small">{label}</button>\n'
+                                  f'          </form>')
 
     def row(self, record, details) -> str:
         ill_id = Record.ill_id_of(record.id)  # digits only: nothing to escape
@@ -82,8 +84,8 @@ class _RowWriter:
                        + (self.blocked if details.partner_blocked else ""))
         else:
             partner = '<span class="muted">—</span>'
-        last = (f'<span class="mono">{escape(details.last_command)}</span> <span class="muted">{days(details.last_at)}</span>'
-                if details.last_command else "")
+        last = (f'<span class="mono">{escape(details.last_command)}</span> '
+                f'<span class="muted">{days(details.last_at)}</span>' if details.last_command else "")
         state = due_state(record.kind, code, record.renewal_handling, record.due_on, self.today, self.soon_days)
         age = max(0, (self.today - record.updated_at.astimezone(self.zone).date()).days)
         html = (
