@@ -230,7 +230,8 @@ def library_users(library_id: int | None = None) -> list[User]:
     return list(db.session.scalars(query))
 
 
-def age_in_days(record: Record, today: date) -> int:
-    """Days since the record last changed (in the portal's calendar)."""
-    return max(0, (today - record.updated_at.astimezone(portal_zone()).date()).days)
+def age_in_days(record, today: date, zone=None) -> int:
+    """Days since the record (or a row with its `updated_at`) last changed, in the portal's calendar
+    (`zone`: the portal's zone, when the caller has it already)."""
+    return max(0, (today - record.updated_at.astimezone(zone or portal_zone()).date()).days)
 

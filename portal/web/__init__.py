@@ -137,7 +137,6 @@ def error_page(error: HTTPException | None) -> str:
 def register_template_helpers(app: Flask) -> None:
     from ..services.archive import offers_copy
     from ..services.blocks import blocked_partner_ids, blocked_patron_ids, lenders_blocking
-    from ..services.worklists import age_in_days
     from .counts import queue_totals_once
     from .rows import page_rows
     from ..workflow.due import due_state
@@ -205,7 +204,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals.update(
         database_down=lambda: bool(g.get("database_down")),
         current_language=i18n.language, nav_extra_links=nav_extra_links, status_label=i18n.status_label,
-        queue_of=queue_of, offers_copy=offers_copy, due_state_of=due_state_of, age_in_days=age_in_days,
+        queue_of=queue_of, offers_copy=offers_copy, due_state_of=due_state_of,
         role_label=labels.role_label, role_options=lambda codes: labels.options(codes, labels.ROLES),
         slip_size_options=lambda codes: labels.options(codes, labels.SLIP_SIZES), language_names=labels.LANGUAGES,
         system_note=labels.system_note, notice_type_label=labels.notice_type_label,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 
 from babel.dates import format_date
-from flask import url_for
+from flask import current_app, url_for
 from flask_babel import get_locale, get_timezone, gettext
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
@@ -19,7 +19,7 @@ from markupsafe import Markup, escape
 from ..models import Record
 from ..services import portal_zone
 from ..services.archive import offers_copy
-from ..services.worklists import NO_DETAILS, Page
+from ..services.worklists import NO_DETAILS, Page, age_in_days
 from ..workflow.due import due_state
 from ..workflow.statuses import Status
 from .i18n import status_label
@@ -41,12 +41,6 @@ class _Days:
         return self.done[value]
 
 
-def _block_mark(title: str) -> str:
-    """The block_mark macro of _macros.html, for an escaped title."""
-    return (f'<span class="block-mark" title="{title}"><span aria-hidden="true">⛔</span>'
-            f'<span class="visually-hidden">{title}</span></span>')
-
-
 class _RowWriter:
     """What every row of one page shares, resolved and escaped once."""
 
@@ -57,10 +51,11 @@ class _RowWriter:
                          for s in Status}
         self.kinds = {"copy": str(escape(gettext("Copy"))), "loan": str(escape(gettext("Loan")))}
         self.archived = f' <span class="badge badge--archived">{escape(gettext("Archived"))}</span>'
-        self.blocked = " " + _block_mark(str(escape(gettext("Blocked by your library"))))
+        block_mark = current_app.jinja_env.get_template("_macros.html").module.block_mark  # the pages' own mark
+        self.blocked = " " + str(block_mark(gettext("Blocked by your library")))
         self.due_badges = {"overdue": f' <span class="badge badge--overdue">{escape(gettext("Overdue"))}</span>',
                            "due_soon": f' <span class="badge badge--due-soon">{escape(gettext("Due soon"))}</span>'}
-        self.days, self.zone = _Days(), portal_zone()  # the age counts days in the portal's calendar
+        self.days, self.zone = _Days(), portal_zone()
         if copy_action:
             copy = url_for("records.copy", ill_id="0")
             prefix, suffix = copy.rsplit("/0", 1)
@@ -87,7 +82,7 @@ class _RowWriter:
         last = (f'<span class="mono">{escape(details.last_command)}</span> '
                 f'<span class="muted">{days(details.last_at)}</span>' if details.last_command else "")
         state = due_state(record.kind, code, record.renewal_handling, record.due_on, self.today, self.soon_days)
-        age = max(0, (self.today - record.updated_at.astimezone(self.zone).date()).days)
+        age = age_in_days(record, self.today, self.zone)
         html = (
             f'      <tr>\n'
             f'        <td class="ill-id"><a href="{self.show}{ill_id}">{ill_id}</a></td>\n'
