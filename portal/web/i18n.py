@@ -7,13 +7,16 @@ parameters: translate the template first, then fill it in.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 
 from flask import Flask, current_app, g, request, session
-from flask_babel import format_currency, format_date, format_datetime, get_locale, get_translations
+from flask_babel import format_currency, format_date, get_locale, get_translations
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
+from jinja2 import pass_eval_context
+from markupsafe import Markup
 
+from ..services import portal_zone
 from ..workflow.errors import DomainError, ValidationError
 from ..workflow.statuses import Status
 
@@ -80,13 +83,28 @@ def text_l(string: str, **variables) -> LazyString:
 
 def install_template_gettext(app: Flask) -> None:
     """The templates' _(), gettext and ngettext through request_translations (in place of the
-    callables Flask-Babel installs, which look the translations up on every call)."""
+    callables Flask-Babel installs, which look the translations up on every call).
+
+    Jinja's own new-style _() reaches the translation through three context calls (the alias, the
+    wrapper that marks it safe and fills it in, the callable); a page asks for fifty strings, so _()
+    and gettext here do the same in one."""
     app.jinja_env.install_gettext_callables(
         gettext=lambda s: request_translations().ugettext(s),
         ngettext=lambda s, p, n: request_translations().ungettext(s, p, n),
         pgettext=lambda c, s: request_translations().upgettext(c, s),
         npgettext=lambda c, s, p, n: request_translations().unpgettext(c, s, p, n),
         newstyle=True)
+    app.jinja_env.globals.update(_=_template_gettext, gettext=_template_gettext)
+
+
+@pass_eval_context
+def _template_gettext(eval_context, string: str, **variables) -> str:
+    """What Jinja's new-style gettext does: the translation, marked safe where the template escapes
+    (a translation is trusted text), filled in with its variables (escaped by Markup's %)."""
+    text = request_translations().ugettext(string)
+    if eval_context.autoescape:
+        text = Markup(text)
+    return text % variables
 
 
 def status_label(code: str | None) -> str:
@@ -115,8 +133,14 @@ def local_date_of(value: datetime | None) -> str:
 
 
 def local_datetime(value: datetime | None) -> str:
-    """A stored UTC timestamp in the portal's time zone and the user's locale."""
-    return format_datetime(value, "yyyy-MM-dd HH:mm") if value else ""
+    """A stored UTC timestamp in the portal's time zone, as 2026-12-03 09:30: digits only, the same in
+    every locale, so strftime writes it (Babel's pattern machinery cost a record page's history a
+    tenth of its time)."""
+    if not value:
+        return ""
+    if value.tzinfo is None:  # SQLite gives stored UTC back without its zone
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(portal_zone()).strftime("%Y-%m-%d %H:%M")
 
 
 # -- domain errors ------------------------------------------------------------
