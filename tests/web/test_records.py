@@ -52,6 +52,30 @@ def test_history_timeline_shows_every_command(world, desk):
     assert "user_l1" in history and "Library L1" in history
 
 
+def test_history_escapes_comments_libraries_and_changes_and_shows_the_portal_time(world, desk):
+    """The history is written in Python (web/timeline.py), not by the template: every value is still
+    escaped, newest entry first, each time in the portal's time zone (Asia/Tokyo: UTC + 9 h)."""
+    from datetime import datetime, timezone
+
+    world.libraries["L1"].name = 'Library "<L1>" & co'
+    db.session.commit()
+    record = world.record("PROCESSING")
+    world.run("L1", record, "SAVE", comment="<script>alert(1)</script>", fields={"lender_number": "<b>A-1</b>"})
+    save = fresh(record).history[-1]
+    save.at = datetime(2026, 3, 1, 15, 30, tzinfo=timezone.utc)
+    db.session.commit()
+    desk.as_user("R")
+    html = desk.get(f"/records/{record.ill_id}").get_data(as_text=True)
+    history = html[html.index('id="history-heading"'):html.index("</aside>")]
+    assert "<script>" not in history and "<b>" not in history and '"<L1>"' not in history
+    newest = history[history.index("<li"):history.index("\n        </li>")]
+    assert '<div class="when">2026-03-02 00:30</div>' in newest and '<span class="mono">SAVE</span>' in newest
+    assert '<div class="comment">&lt;script&gt;alert(1)&lt;/script&gt;</div>' in newest
+    assert 'title="Library &#34;&lt;L1&gt;&#34; &amp; co">L1</span> · user_l1' in newest
+    assert '<span class="to">&lt;b&gt;A-1&lt;/b&gt;</span>' in newest
+    assert history.index('<span class="mono">SAVE</span>') < history.index('<span class="mono">CREATE</span>')
+
+
 def test_history_shows_what_a_command_changed_on_the_page_and_in_the_api(world, desk, client):
     record = world.record("PROCESSING", kind="loan")
     world.run("L1", record, "SEND", fees={"groups": [{"item": "A4", "quantity": 12, "unit_price": "30"}]},
