@@ -86,25 +86,37 @@ def install_template_gettext(app: Flask) -> None:
     callables Flask-Babel installs, which look the translations up on every call).
 
     Jinja's own new-style _() reaches the translation through three context calls (the alias, the
-    wrapper that marks it safe and fills it in, the callable); a page asks for fifty strings, so _()
-    and gettext here do the same in one."""
+    wrapper that marks it safe and fills it in, the callable) and looks the translations up each
+    time; a page asks for fifty strings. So each rendered page gets an _() and a gettext of its own
+    that do the same in one call, with the translations in force when the page is rendered (the
+    globals, for macros imported without the page's context, look them up per call)."""
     app.jinja_env.install_gettext_callables(
         gettext=lambda s: request_translations().ugettext(s),
         ngettext=lambda s, p, n: request_translations().ungettext(s, p, n),
         pgettext=lambda c, s: request_translations().upgettext(c, s),
         npgettext=lambda c, s, p, n: request_translations().unpgettext(c, s, p, n),
         newstyle=True)
-    app.jinja_env.globals.update(_=_template_gettext, gettext=_template_gettext)
+    app.jinja_env.globals.update(_=_template_gettext(None), gettext=_template_gettext(None))
+
+    @app.context_processor
+    def page_gettext() -> dict:
+        page = _template_gettext(request_translations())
+        return {"_": page, "gettext": page}
 
 
-@pass_eval_context
-def _template_gettext(eval_context, string: str, **variables) -> str:
+def _template_gettext(translations):
     """What Jinja's new-style gettext does: the translation, marked safe where the template escapes
-    (a translation is trusted text), filled in with its variables (escaped by Markup's %)."""
-    text = request_translations().ugettext(string)
-    if eval_context.autoescape:
-        text = Markup(text)
-    return text % variables
+    (a translation is trusted text), filled in with its variables (escaped by Markup's %); with
+    `translations` (else those of the moment, looked up per call)."""
+
+    @pass_eval_context
+    def gettext(eval_context, string: str, **variables) -> str:
+        text = (translations or request_translations()).ugettext(string)
+        if eval_context.autoescape:
+            text = Markup(text)
+        return text % variables if variables or "%" in text else text  # without a %, filling in changes nothing
+
+    return gettext
 
 
 def status_label(code: str | None) -> str:
