@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from babel.dates import format_date
+from babel.dates import get_date_format, parse_pattern
 from flask import current_app, url_for
-from flask_babel import get_locale, get_timezone, gettext
+from flask_babel import get_locale, gettext
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
@@ -26,10 +26,12 @@ from .i18n import status_label
 
 
 class _Days:
-    """Dates in the user's locale and time zone, each distinct day formatted and escaped once."""
+    """Dates in the user's locale and the portal's time zone, each distinct day formatted and escaped
+    once, by the locale's medium date pattern looked up once (Babel's format_date looks it up per call)."""
 
-    def __init__(self):
-        self.locale, self.zone, self.done = get_locale(), get_timezone(), {}
+    def __init__(self, zone):
+        self.locale, self.zone, self.done = get_locale(), zone, {}
+        self.pattern = parse_pattern(get_date_format("medium", locale=self.locale))
 
     def __call__(self, value) -> str:
         if value is None:
@@ -37,7 +39,7 @@ class _Days:
         if isinstance(value, datetime):
             value = (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).astimezone(self.zone).date()
         if value not in self.done:
-            self.done[value] = str(escape(format_date(value, "medium", locale=self.locale)))
+            self.done[value] = str(escape(self.pattern.apply(value, self.locale)))
         return self.done[value]
 
 
@@ -55,7 +57,8 @@ class _RowWriter:
         self.blocked = " " + str(block_mark(gettext("Blocked by your library")))
         self.due_badges = {"overdue": f' <span class="badge badge--overdue">{escape(gettext("Overdue"))}</span>',
                            "due_soon": f' <span class="badge badge--due-soon">{escape(gettext("Due soon"))}</span>'}
-        self.days, self.zone = _Days(), portal_zone()
+        self.zone = portal_zone()  # zoneinfo's, in C (Flask-Babel's get_timezone is pytz's, in Python)
+        self.days = _Days(self.zone)
         if copy_action:
             copy = url_for("records.copy", ill_id="0")
             prefix, suffix = copy.rsplit("/0", 1)
