@@ -1,9 +1,8 @@
 """Staff pages: blueprints, log-in, template helpers and error pages."""
 from __future__ import annotations
 
-from flask import Flask, current_app, g, jsonify, redirect, render_template, request, url_for
+from flask import Flask, current_app, g, has_request_context, jsonify, redirect, render_template, request, url_for
 from markupsafe import escape
-from flask_babel import gettext
 from flask_login import current_user, login_required
 from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
@@ -151,12 +150,6 @@ def register_template_helpers(app: Flask) -> None:
         money=i18n.money,
     )
 
-    def nav_extra_links() -> list[tuple[str, str]]:
-        """Links to the shipping desk's bulk modes."""
-        return [(url_for("bulk.receive"), gettext("Bulk receive")), (url_for("bulk.send"), gettext("Bulk send")),
-                (url_for("notices.index"), gettext("Notices")),
-                (url_for("blocks.index"), gettext("Blocks"))]
-
     def due_state_of(record, today) -> str | None:
         """'overdue' / 'due_soon' for the signed-in library's setting (None: neither)."""
         soon = current_user.library.due_soon_days if current_user.is_authenticated else 3
@@ -201,10 +194,28 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals.update(notices_of_record=notices_of_record, notices_of_patron=notices_of_patron,
                                  blocks_of_patron=blocks_of_patron, block_definitions=block_definitions)
 
+    built_urls: dict[tuple, str] = {}
+
+    def template_url_for(endpoint: str, **values) -> str:
+        """url_for for the templates. Every page links to the same dozen routes without parameters and
+        static files (the header, the navigation): each such URL is built once per script root, as
+        url_for would build it (the portal sets no URL defaults); any other URL is built each time."""
+        plain = values.keys() == ({"filename"} if endpoint == "static" else set())
+        if not plain or not has_request_context():
+            return url_for(endpoint, **values)
+        key = (request.script_root, endpoint, values.get("filename"))
+        url = built_urls.get(key)
+        if url is None:
+            url = url_for(endpoint, **values)
+            if len(built_urls) < 500:  # a few dozen in practice; never grown by what requests send
+                built_urls[key] = url
+        return url
+
     # Globals, not a context processor, so that imported macros see them too.
     app.jinja_env.globals.update(
+        url_for=template_url_for,
         database_down=lambda: bool(g.get("database_down")),
-        current_language=i18n.language, nav_extra_links=nav_extra_links, status_label=i18n.status_label,
+        current_language=i18n.language, status_label=i18n.status_label,
         queue_of=queue_of, offers_copy=offers_copy, due_state_of=due_state_of,
         role_label=labels.role_label, role_options=lambda codes: labels.options(codes, labels.ROLES),
         slip_size_options=lambda codes: labels.options(codes, labels.SLIP_SIZES), language_names=labels.LANGUAGES,
