@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from datetime import date
-from urllib.parse import urlencode
+from functools import lru_cache
+from urllib.parse import quote_plus
 
 from flask import Blueprint, current_app, redirect, request, url_for
 from flask_login import current_user
@@ -22,6 +23,9 @@ from .htmx import is_htmx, render
 from .labels import partner_options
 
 bp = Blueprint("main", __name__)
+
+
+_quoted = lru_cache(maxsize=512)(quote_plus)  # a work list's query values, each quoted once
 
 
 def _page_number() -> int:
@@ -71,9 +75,11 @@ def worklists():
 
     def wl_url(**changes) -> str:
         """This work list's URL with some parameters changed (page resets unless given); the route is
-        built once, the two dozen links of a page only change its query string."""
-        params = {k: v for k, v in {**current, **changes}.items() if v not in (None, "", "updated", 1)}
-        return f"{base}?{urlencode(params)}" if params else base
+        built once, the two dozen links of a page only change its query string (urlencode's, with
+        each value quoted once: the names are fixed, the values a few validated codes)."""
+        params = [f"{name}={_quoted(str(value))}" for name, value in {**current, **changes}.items()
+                  if value not in (None, "", "updated", 1)]
+        return f"{base}?{'&'.join(params)}" if params else base
 
     context.update(wl_url=wl_url, sort_url=lambda key: wl_url(sort=key), page_url=lambda n: wl_url(page=n),
                    csv_url=wl_url(format="csv"))

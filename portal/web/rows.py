@@ -59,6 +59,7 @@ class _RowWriter:
                            "due_soon": f' <span class="badge badge--due-soon">{escape(gettext("Due soon"))}</span>'}
         self.zone = portal_zone()  # zoneinfo's, in C (Flask-Babel's get_timezone is pytz's, in Python)
         self.days = _Days(self.zone)
+        self.partners: dict[tuple, str] = {}
         if copy_action:
             copy = url_for("records.copy", ill_id="0")
             prefix, suffix = copy.rsplit("/0", 1)
@@ -69,6 +70,14 @@ class _RowWriter:
                                   f'            <button type="submit" class="small">{label}</button>\n'
                                   f'          </form>')
 
+    def partner(self, code: str | None, name: str, blocked: bool) -> str:
+        """The partner cell, written once per partner (a busy library's page names a few partners often)."""
+        key = (code, name, blocked)
+        if key not in self.partners:
+            self.partners[key] = (f'<span title="{escape(name)}">{escape(code)}</span>' + (self.blocked if blocked else "")
+                                  if code else '<span class="muted">—</span>')
+        return self.partners[key]
+
     def row(self, record, details) -> str:
         ill_id = Record.ill_id_of(record.id)  # digits only: nothing to escape
         code = record.status
@@ -77,11 +86,7 @@ class _RowWriter:
         days = self.days
         title = escape(record.title or record.bib_note or "—")
         article = f"<small>{escape(record.article)}</small>" if record.article else ""
-        if details.partner_code:
-            partner = (f'<span title="{escape(details.partner_name)}">{escape(details.partner_code)}</span>'
-                       + (self.blocked if details.partner_blocked else ""))
-        else:
-            partner = '<span class="muted">—</span>'
+        partner = self.partner(details.partner_code, details.partner_name, details.partner_blocked)
         last = (f'<span class="mono">{escape(details.last_command)}</span> '
                 f'<span class="muted">{days(details.last_at)}</span>' if details.last_command else "")
         state = due_state(record.kind, code, record.renewal_handling, record.due_on, self.today, self.soon_days)
