@@ -1,15 +1,18 @@
 """The rows of a work list or search result, written once per page.
 
 A page of 50 rows cost as much in the template as in SQL: a macro, a translation
-and a url_for per cell, hundreds of times. Here every label, URL pattern and form
-piece is resolved and escaped once per page, each distinct day formatted once, and
-each row written as one string. Every value from the database or a translation
-goes through ``escape``; the result is Markup the template places as it is.
+and a url_for per cell, hundreds of times. Here every URL pattern and form piece is
+resolved and escaped once per page, the labels once per locale, each day once while
+pages show it, and each row written as one string. Every value from the database or
+a translation goes through ``escape``; the result is Markup the template places as it is.
 """
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
+from functools import lru_cache
+from typing import NamedTuple
 
+from babel import Locale
 from babel.dates import get_date_format, parse_pattern
 from flask import current_app, url_for
 from flask_babel import get_locale, gettext
@@ -25,22 +28,49 @@ from ..workflow.statuses import Status
 from .i18n import status_label
 
 
+@lru_cache(maxsize=4096)
+def _medium_date(locale: Locale, day: date) -> str:
+    """A day in the locale's medium format, escaped: what Babel's format_date writes, kept for the next
+    pages (a work list shows the same few hundred days on every page; the format looked up per call)."""
+    return str(escape(parse_pattern(get_date_format("medium", locale=locale)).apply(day, locale)))
+
+
 class _Days:
-    """Dates in the user's locale and the portal's time zone, each distinct day formatted and escaped
-    once, by the locale's medium date pattern looked up once (Babel's format_date looks it up per call)."""
+    """Dates (and stored UTC timestamps) as days in the user's locale and the portal's time zone."""
 
     def __init__(self, zone):
-        self.locale, self.zone, self.done = get_locale(), zone, {}
-        self.pattern = parse_pattern(get_date_format("medium", locale=self.locale))
+        self.locale, self.zone = get_locale(), zone
 
     def __call__(self, value) -> str:
         if value is None:
             return ""
         if isinstance(value, datetime):
             value = (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).astimezone(self.zone).date()
-        if value not in self.done:
-            self.done[value] = str(escape(self.pattern.apply(value, self.locale)))
-        return self.done[value]
+        return _medium_date(self.locale, value)
+
+
+class _Labels(NamedTuple):
+    """A locale's labels and badges of the rows, escaped."""
+
+    statuses: dict[str, tuple[str, str, str]]  # code -> (code, label, queue)
+    kinds: dict[str, str]
+    archived: str
+    blocked: str
+    due_badges: dict[str, str]
+
+
+@lru_cache(maxsize=16)
+def _labels(locale: Locale) -> _Labels:
+    """The rows' labels in `locale` (the locale in force: the translations do not change while the
+    portal runs), resolved once per locale rather than once per page."""
+    block_mark = current_app.jinja_env.get_template("_macros.html").module.block_mark  # the pages' own mark
+    return _Labels(
+        statuses={s.value: (str(escape(s.value)), str(escape(status_label(s.value))), s.queue.value) for s in Status},
+        kinds={"copy": str(escape(gettext("Copy"))), "loan": str(escape(gettext("Loan")))},
+        archived=f' <span class="badge badge--archived">{escape(gettext("Archived"))}</span>',
+        blocked=" " + str(block_mark(gettext("Blocked by your library"))),
+        due_badges={"overdue": f' <span class="badge badge--overdue">{escape(gettext("Overdue"))}</span>',
+                    "due_soon": f' <span class="badge badge--due-soon">{escape(gettext("Due soon"))}</span>'})
 
 
 class _RowWriter:
@@ -49,14 +79,9 @@ class _RowWriter:
     def __init__(self, library_id: int, today: date, soon_days: int, copy_action: bool):
         self.library_id, self.today, self.soon_days, self.copy_action = library_id, today, soon_days, copy_action
         self.show = str(escape(url_for("records.show", ill_id="0")[:-1]))  # …/records/ before the ILL ID
-        self.statuses = {s.value: (str(escape(s.value)), str(escape(status_label(s.value))), s.queue.value)
-                         for s in Status}
-        self.kinds = {"copy": str(escape(gettext("Copy"))), "loan": str(escape(gettext("Loan")))}
-        self.archived = f' <span class="badge badge--archived">{escape(gettext("Archived"))}</span>'
-        block_mark = current_app.jinja_env.get_template("_macros.html").module.block_mark  # the pages' own mark
-        self.blocked = " " + str(block_mark(gettext("Blocked by your library")))
-        self.due_badges = {"overdue": f' <span class="badge badge--overdue">{escape(gettext("Overdue"))}</span>',
-                           "due_soon": f' <span class="badge badge--due-soon">{escape(gettext("Due soon"))}</span>'}
+        labels = _labels(get_locale())
+        self.statuses, self.kinds, self.archived = labels.statuses, labels.kinds, labels.archived
+        self.blocked, self.due_badges = labels.blocked, labels.due_badges
         self.zone = portal_zone()  # zoneinfo's, in C (Flask-Babel's get_timezone is pytz's, in Python)
         self.days = _Days(self.zone)
         self.partners: dict[tuple, str] = {}
