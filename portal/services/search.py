@@ -396,9 +396,11 @@ def counts_of_tallies(tallies: str | None) -> dict[Side, dict[str, int]]:
 def _counts(rows) -> dict[Side, dict[str, int]]:
     """Both sides' counts per active status from (side, status, count) rows, summed."""
     counts = {side: dict.fromkeys(ACTIVE_STATUSES, 0) for side in Side}
+    by_value = {side.value: counts[side] for side in Side}  # rows name the side by its value
     for side, status, count in rows:
-        if status in counts[Side(side)]:
-            counts[Side(side)][status] += int(count)
+        side_counts = by_value[side]
+        if status in side_counts:
+            side_counts[status] += int(count)
     return counts
 
 

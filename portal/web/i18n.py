@@ -119,14 +119,15 @@ def _template_gettext(translations):
     return gettext
 
 
+#: code -> (Japanese, English) label: a dictionary lookup, where Status(code) builds through the enum machinery
+_STATUS_LABELS = {status.value: (status.label_ja, status.label_en) for status in Status}
+
+
 def status_label(code: str | None) -> str:
-    if not code:
-        return ""
-    try:
-        status = Status(code)
-    except ValueError:
-        return code
-    return status.label_ja if language() == "ja" else status.label_en
+    labels = _STATUS_LABELS.get(code) if code else None
+    if labels is None:
+        return code or ""
+    return labels[0] if language() == "ja" else labels[1]
 
 
 def local_date(value: date | None) -> str:
