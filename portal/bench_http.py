@@ -5,10 +5,12 @@ as the README's production command runs it) on a free loopback port against the 
 database, logs in through the log-in form (its CSRF token, the session cookie) and:
 
 - requests per second of the record page, the work list and the trivial route (/healthz),
-  each a fixed number of requests spread over a few client connections (threads, keep-alive
-  where the server keeps the connection; gunicorn's sync workers close it after each answer,
-  so each request is a new loopback connection, as behind a proxy that does not pool), and
-  each page's rate as a share of the trivial route's (goal >= 25%);
+  each a fixed number of requests in a few rounds that take turns (trivial, record, work list,
+  trivial, ...: a drift in the machine's speed touches all three alike), spread over a few
+  client connections (threads, keep-alive where the server keeps the connection; gunicorn's
+  sync workers close it after each answer, so each request is a new loopback connection, as
+  behind a proxy that does not pool), and each page's rate as a share of the trivial route's
+  (goal >= 25%);
 - 10,000 mixed requests (work list, status tab, record page, ILL ID lookup, search, scan),
   then each worker's resident memory (VmRSS of /proc/<pid>/status; goal < 150 MB).
 
@@ -35,6 +37,7 @@ RSS_GOAL_MB = 150
 WORKERS = 2
 CONNECTIONS = 4
 PAGE_REQUESTS = 600
+ROUNDS = 3  # the pages' requests in this many interleaved rounds
 MIXED_REQUESTS = 10_000
 MIXED_SECONDS = 600
 USER, PASSWORD = "bench_pages_lender", "bench-password-1"
@@ -294,11 +297,17 @@ def measure_http(database_url: str, secret_key: str, actors: dict, search_words:
             lambda n: ("POST", "/bulk/send/scan", urlencode({"ill_id": sample[n % len(sample)],
                                                              "csrf_token": session.csrf}), form, (200,)),
         ]
-        rates = {}
-        for name, make in pages.items():
+        for make in pages.values():
             run_requests(session, make, 20)  # warm-up: both workers' first requests
-            done, elapsed, _ = run_requests(session, make, page_requests)
-            rates[name] = done / elapsed
+        # the pages take turns, a share of their requests per round: a machine whose speed drifts (a
+        # shared VM) slows them all alike, where one run each gave whichever ran last the slow minutes
+        done_of, seconds_of = dict.fromkeys(pages, 0), dict.fromkeys(pages, 0.0)
+        for _ in range(ROUNDS):
+            for name, make in pages.items():
+                done, elapsed, _ = run_requests(session, make, page_requests // ROUNDS)
+                done_of[name] += done
+                seconds_of[name] += elapsed
+        rates = {name: done_of[name] / seconds_of[name] for name in pages}
         workers = server.workers()
         before = {pid: rss_of(pid) for pid in workers}
         done, elapsed, statuses = run_requests(session, lambda n: mixed[n % len(mixed)](n // len(mixed)),
@@ -316,7 +325,7 @@ HTTP_LABELS = {"trivial": "trivial route (/healthz)", "record": "record page", "
 
 def print_http(size: int, figures: dict) -> None:
     click.echo(f"\nOver HTTP, {size:,} records: gunicorn {figures['workers']} sync workers on loopback, "
-               f"{CONNECTIONS} client connections, {figures['page_requests']} requests per page; "
+               f"{CONNECTIONS} client connections, {figures['page_requests']} requests per page in {ROUNDS} rounds; "
                f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}.")
     rows = rate_rows(figures["rates"], HTTP_LABELS)
     for line in format_table(["page", "requests/s", "÷ trivial", "goal", "verdict"], rows):
