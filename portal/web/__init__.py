@@ -137,7 +137,7 @@ def register_template_helpers(app: Flask) -> None:
     from ..services.archive import offers_copy
     from ..services.blocks import blocked_partner_ids, blocked_patron_ids, lenders_blocking
     from .counts import queue_totals_once
-    from .rows import page_rows
+    from .rows import head_cells, page_rows
     from .timeline import history_items
     from ..workflow.due import due_state
     from ..workflow.statuses import Status
@@ -223,7 +223,7 @@ def register_template_helpers(app: Flask) -> None:
         my_queue_totals=lambda: queue_totals_once(current_user.library_id) if current_user.is_authenticated else None,
         page_rows_of=lambda page, library_id, today, copy_action=False: page_rows(
             page, library_id, today, current_user.library.due_soon_days, copy_action),
-        history_items=history_items,
+        history_items=history_items, head_cells=head_cells,
         # block marks: which of these partner libraries / patrons the user's library sees as blocked (one query)
         blocked_partners=lambda ids: blocked_partner_ids(current_user.library_id, ids),
         blocked_patrons=lambda ids: blocked_patron_ids(current_user.library_id, ids),

@@ -57,6 +57,8 @@ class _Labels(NamedTuple):
     archived: str
     blocked: str
     due_badges: dict[str, str]
+    columns: tuple[tuple[str, str, bool], ...]  # (sort key, heading, numeric)
+    actions: str  # the heading of the copy column
 
 
 @lru_cache(maxsize=16)
@@ -70,7 +72,12 @@ def _labels(locale: Locale) -> _Labels:
         archived=f' <span class="badge badge--archived">{escape(gettext("Archived"))}</span>',
         blocked=" " + str(block_mark(gettext("Blocked by your library"))),
         due_badges={"overdue": f' <span class="badge badge--overdue">{escape(gettext("Overdue"))}</span>',
-                    "due_soon": f' <span class="badge badge--due-soon">{escape(gettext("Due soon"))}</span>'})
+                    "due_soon": f' <span class="badge badge--due-soon">{escape(gettext("Due soon"))}</span>'},
+        columns=tuple((key, str(escape(text)), key == "age") for key, text in (
+            ("ill_id", "ILL ID"), ("status", gettext("Status")), ("kind", gettext("Kind")), ("title", gettext("Title")),
+            ("partner", gettext("Partner")), ("last_action", gettext("Last action")), ("ordered", gettext("Ordered")),
+            ("due", gettext("Due")), ("age", gettext("Age (days)")))),
+        actions=f'<th scope="col"><span class="visually-hidden">{escape(gettext("Actions"))}</span></th>')
 
 
 class _RowWriter:
@@ -138,6 +145,27 @@ class _RowWriter:
         return html + "\n      </tr>"
 
 
+def head_cells(sort_url=None, sort: str | None = None, hx_target: str | None = None,
+               copy_action: bool = False) -> Markup:
+    """The <th> cells of a list's header. With `sort_url(key)`, each column sorts both ways: the first
+    click ascending, the next descending (`sort`: the order shown, "-key" descending)."""
+    labels = _labels(get_locale())
+    target = f' hx-target="{escape(hx_target)}" hx-push-url="true"' if hx_target else ""
+    cells = []
+    for key, text, numeric in labels.columns:
+        state = "ascending" if sort == key else "descending" if sort == "-" + key else None
+        attributes = (' class="num"' if numeric else "") + (f' aria-sort="{state}"' if state else "")
+        if sort_url:
+            url = escape(sort_url("-" + key if sort == key else key))
+            marks = (' aria-current="true"' if state else "", {"ascending": " ▴", "descending": " ▾"}.get(state, ""))
+            text = (f'<a href="{url}"' + (f' hx-get="{url}"{target}' if hx_target else "")
+                    + f"{marks[0]}>{text}{marks[1]}</a>")
+        cells.append(f'        <th scope="col"{attributes}>{text}</th>')
+    if copy_action:
+        cells.append("        " + labels.actions)
+    return Markup("\n".join(cells))
+
+
 def page_rows(page: Page, library_id: int, today: date, soon_days: int, copy_action: bool = False) -> Markup:
     """The <tr> elements of a page's rows, as one safe string."""
     if not page.rows:
@@ -146,4 +174,4 @@ def page_rows(page: Page, library_id: int, today: date, soon_days: int, copy_act
     return Markup("\n".join(writer.row(record, page.details.get(record.id, NO_DETAILS)) for record in page.rows))
 
 
-__all__ = ["page_rows"]
+__all__ = ["head_cells", "page_rows"]
