@@ -3,9 +3,9 @@ participant directory and the extra search fields. Nothing here writes."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
 from datetime import date, datetime
 from functools import cache
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, case, exists, func, or_, select
 from sqlalchemy.orm import aliased
@@ -23,17 +23,19 @@ from .search import (LATEST_WINDOW, SearchFilters, contains, latest_matches, own
                      text_term_sets)
 
 
-def queue_statuses(side: Side) -> list[Status]:
-    """Statuses in this side's own queue: it acts next."""
-    return statuses_in_queue(Queue(side.value))
+@cache
+def queue_statuses(side: Side) -> tuple[Status, ...]:
+    """Statuses in this side's own queue: it acts next (every page's header sums them)."""
+    return tuple(statuses_in_queue(Queue(side.value)))
 
 
-def waiting_statuses(side: Side) -> list[Status]:
+@cache
+def waiting_statuses(side: Side) -> tuple[Status, ...]:
     """Active statuses where this side waits on the partner."""
     statuses = statuses_in_queue(Queue.LENDER if side is Side.REQUESTER else Queue.REQUESTER)
     if side is Side.LENDER:  # a record in preparation has no lender yet
         statuses.remove(Status.PREPARING)
-    return statuses
+    return tuple(statuses)
 
 
 def queue_totals(library_id: int, counts_of=None) -> dict[str, int]:
