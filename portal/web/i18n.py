@@ -96,7 +96,8 @@ def install_template_gettext(app: Flask) -> None:
         pgettext=lambda c, s: request_translations().upgettext(c, s),
         npgettext=lambda c, s, p, n: request_translations().unpgettext(c, s, p, n),
         newstyle=True)
-    app.jinja_env.globals.update(_=_template_gettext(None), gettext=_template_gettext(None))
+    looked_up_per_call = _template_gettext(None)
+    app.jinja_env.globals.update(_=looked_up_per_call, gettext=looked_up_per_call)
 
     @app.context_processor
     def page_gettext() -> dict:

@@ -62,7 +62,7 @@ class _Labels(NamedTuple):
 
 
 @lru_cache(maxsize=16)
-def _labels(locale: Locale) -> _Labels:
+def labels_for(locale: Locale) -> _Labels:
     """The rows' labels in `locale` (the locale in force: the translations do not change while the
     portal runs), resolved once per locale rather than once per page."""
     block_mark = current_app.jinja_env.get_template("_macros.html").module.block_mark  # the pages' own mark
@@ -86,7 +86,7 @@ class _RowWriter:
     def __init__(self, library_id: int, today: date, soon_days: int, copy_action: bool):
         self.library_id, self.today, self.soon_days, self.copy_action = library_id, today, soon_days, copy_action
         self.show = str(escape(url_for("records.show", ill_id="0")[:-1]))  # …/records/ before the ILL ID
-        labels = _labels(get_locale())
+        labels = labels_for(get_locale())
         self.statuses, self.kinds, self.archived = labels.statuses, labels.kinds, labels.archived
         self.blocked, self.due_badges = labels.blocked, labels.due_badges
         self.zone = portal_zone()  # zoneinfo's, in C (Flask-Babel's get_timezone is pytz's, in Python)
@@ -149,7 +149,7 @@ def head_cells(sort_url=None, sort: str | None = None, hx_target: str | None = N
                copy_action: bool = False) -> Markup:
     """The <th> cells of a list's header. With `sort_url(key)`, each column sorts both ways: the first
     click ascending, the next descending (`sort`: the order shown, "-key" descending)."""
-    labels = _labels(get_locale())
+    labels = labels_for(get_locale())
     target = f' hx-target="{escape(hx_target)}" hx-push-url="true"' if hx_target else ""
     cells = []
     for key, text, numeric in labels.columns:
@@ -174,4 +174,4 @@ def page_rows(page: Page, library_id: int, today: date, soon_days: int, copy_act
     return Markup("\n".join(writer.row(record, page.details.get(record.id, NO_DETAILS)) for record in page.rows))
 
 
-__all__ = ["head_cells", "page_rows"]
+__all__ = ["head_cells", "labels_for", "page_rows"]

@@ -2,29 +2,30 @@
 
 The history is the record page's longest part and grows with every command: in the template, each
 entry cost a timestamp, two status labels, a library and a comment looked up through Jinja's call
-machinery, a seventh of the page's time. Here the labels are resolved once per page and each entry
-is written as one string, every value from the database or a translation through ``escape``, as
-the work lists' rows are (``rows.py``).
+machinery, a seventh of the page's time. Here the status labels are the rows' (resolved once per
+locale, ``rows.labels_for``) and each entry is written as one string, every value from the database
+or a translation through ``escape``, as the work lists' rows are.
 """
 from __future__ import annotations
 
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 from markupsafe import Markup, escape
 
-from ..workflow.statuses import Status
 from . import labels
-from .i18n import local_datetime, status_label
+from .i18n import local_datetime
+from .rows import labels_for
 
 
 class _EntryWriter:
     """What every entry of one history shares, resolved and escaped once."""
 
     def __init__(self):
-        self.statuses = {s.value: str(escape(status_label(s.value))) for s in Status}
+        self.statuses = labels_for(get_locale()).statuses  # the rows' labels: code -> (code, label, queue)
         self.changed = str(escape(gettext("Changed")))
 
     def status(self, code: str) -> str:
-        return self.statuses.get(code) or str(escape(code))
+        known = self.statuses.get(code)
+        return known[1] if known else str(escape(code))
 
     def entry(self, entry) -> str:
         command = entry.command
