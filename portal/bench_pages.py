@@ -149,7 +149,7 @@ def zipf_weights(count: int) -> list[float]:
 
 def populate(db, size: int, seed: int = 12) -> int:
     """Libraries and `size` records with their rows, in bulk; returns the busiest library's id."""
-    from .models import Candidate, FeeGroupRow, HistoryEntry, Library, LocalNote, Record, RecordSearch
+    from .models import Candidate, FeeGroupRow, FormerLender, HistoryEntry, Library, LocalNote, Record, RecordSearch
     from .services import search_index, tallies
 
     rng = random.Random(seed)
@@ -162,7 +162,7 @@ def populate(db, size: int, seed: int = 12) -> int:
     library_ids = list(db.session.scalars(select(Library.id).order_by(Library.id)))
     weights = zipf_weights(len(library_ids))
     tables = [Record.__table__, Candidate.__table__, HistoryEntry.__table__, FeeGroupRow.__table__,
-              LocalNote.__table__, RecordSearch.__table__]
+              LocalNote.__table__, RecordSearch.__table__, FormerLender.__table__]
     dropped = drop_indexes(db, tables)
     with db.engine.begin() as connection:  # no trigger per loaded record: the tallies are counted once at the end
         tallies.drop_triggers(connection)
@@ -240,9 +240,11 @@ def populate(db, size: int, seed: int = 12) -> int:
         loader.load(HistoryEntry.__table__, history)
         loader.load(FeeGroupRow.__table__, fees)
         loader.load(LocalNote.__table__, notes)
+        index_rows = search_index.bulk_rows(records, history, notes)
         loader.load(RecordSearch.__table__, [
             {"record_id": row["record_id"], "terms": search_index.stored(loader.dialect, row["terms"])}
-            for row in search_index.bulk_rows(records, history, notes)])
+            for row in index_rows])
+        loader.load(FormerLender.__table__, search_index.bulk_former_rows(records, index_rows))
     loader.finish()
     create_indexes(db, dropped)
     with db.engine.begin() as connection:

@@ -335,15 +335,15 @@ def test_due_index_migration_replaces_the_due_indexes_on_a_database_with_loans(e
         db.engine.dispose()
 
 
-def _tally_triggers(connection) -> dict[str, str]:
-    """The tally triggers on records as the database holds them (and PostgreSQL's function), whitespace
+def _tally_triggers(connection, function: str = "status_tallies_follow_records") -> dict[str, str]:
+    """The triggers on records as the database holds them (and PostgreSQL's `function`), whitespace
     folded: name -> definition."""
     if connection.dialect.name == "postgresql":
         found = dict(connection.execute(text(
             "SELECT tgname, pg_get_triggerdef(oid) FROM pg_trigger WHERE tgrelid = 'records'::regclass "
             "AND NOT tgisinternal")).all())
         found["function"] = connection.execute(text(
-            "SELECT prosrc FROM pg_proc WHERE proname = 'status_tallies_follow_records'")).scalar()
+            "SELECT prosrc FROM pg_proc WHERE proname = :name"), {"name": function}).scalar()
     else:
         found = dict(connection.execute(text(
             "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'records'")).all())
@@ -366,4 +366,64 @@ def test_the_migrated_tally_triggers_are_the_ones_the_code_builds(empty_database
             built = _tally_triggers(connection)
         db.engine.dispose()
     assert set(tallies.TRIGGERS) <= set(migrated)
+    assert migrated == built
+
+
+def test_former_lenders_migration_fills_the_rows_of_the_records_already_there(empty_database, keep_logging):
+    """A database at the revision before former_lenders, with records and their history: the upgrade gives
+    each record not archived a row per former lender that is no party now, with the record's latest
+    change; its trigger then moves the row with the record, and the downgrade takes it all back."""
+    from datetime import datetime, timedelta, timezone
+
+    from flask_migrate import downgrade
+    from sqlalchemy import insert
+
+    from portal.models import HistoryEntry, Library, Record
+
+    app = create_app({**{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
+                      "SQLALCHEMY_DATABASE_URI": empty_database})
+    changed = datetime(2026, 11, 1, 9, 30, tzinfo=timezone.utc)
+    with app.app_context():
+        upgrade(revision="c8e2f4a6b1d3")
+        with db.engine.begin() as connection:
+            connection.execute(insert(Library.__table__), [{"id": n, "code": f"FA{n}", "name": f"L{n}"}
+                                                           for n in (1, 2, 3, 4)])
+            connection.execute(insert(Record.__table__), [  # 1: current; 2: archived; 3: 3 lends it now
+                {"id": pk, "kind": "copy", "status": "PROCESSING", "version": 1, "requester_id": 1,
+                 "lender_id": 3 if pk == 3 else 2, "title": f"看護研究 {pk}", "std_no": "", "author": "",
+                 "archived": pk == 2, "updated_at": changed + timedelta(minutes=pk)} for pk in (1, 2, 3)])
+            connection.execute(insert(HistoryEntry.__table__), [
+                {"record_id": pk, "command": "PARDON", "from_status": "PROCESSING", "to_status": "UNPROCESSED",
+                 "side": "lender", "library_id": library_id}
+                for pk in (1, 2, 3) for library_id in (3, 4, 3)])  # twice: one row still
+        upgrade()
+        rows = "SELECT record_id, library_id, updated_at FROM former_lenders ORDER BY record_id, library_id"
+        with db.engine.begin() as connection:
+            found = [(pk, library_id, str(at)[:16]) for pk, library_id, at in connection.execute(text(rows))]
+            assert found == [(1, 3, "2026-11-01 09:31"), (1, 4, "2026-11-01 09:31"), (3, 4, "2026-11-01 09:33")]
+            connection.execute(Record.__table__.update().where(Record.__table__.c.id == 1)
+                               .values(updated_at=changed + timedelta(days=1)))
+            moved = {library_id: str(at)[:16] for pk, library_id, at in connection.execute(text(rows)) if pk == 1}
+            assert moved == {3: "2026-11-02 09:30", 4: "2026-11-02 09:30"}
+        downgrade(revision="c8e2f4a6b1d3")
+        assert "former_lenders" not in inspect(db.engine).get_table_names()
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_the_migrated_former_lenders_trigger_is_the_one_the_code_builds(empty_database, keep_logging):
+    """The revision that installs former_lenders' trigger holds its SQL of its day; services.search_index
+    builds it for create_all and the benchmark's load: the two are the same."""
+    from portal.services import search_index
+
+    app = create_app({**{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
+                      "SQLALCHEMY_DATABASE_URI": empty_database})
+    with app.app_context():
+        upgrade()
+        with db.engine.begin() as connection:
+            migrated = _tally_triggers(connection, search_index.TRIGGER)
+            search_index.create_trigger(connection)
+            built = _tally_triggers(connection, search_index.TRIGGER)
+        db.engine.dispose()
+    assert search_index.TRIGGER in migrated and (migrated.get("function") or "sqlite" in empty_database)
     assert migrated == built

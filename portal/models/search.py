@@ -1,11 +1,15 @@
-"""The search index: one row of terms per record (workflow.search_terms), kept by services.search_index."""
+"""The search index: one row of terms per record (workflow.search_terms), and each library's former-lender
+records in order of change; both kept by services.search_index."""
 from __future__ import annotations
+
+from datetime import datetime
 
 from sqlalchemy import DDL, ForeignKey, Index, Text, event
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
+from .types import UTCDateTime
 
 # PostgreSQL: a text[] under a GIN index (containment @> of the searched terms). SQLite: the terms
 # separated by spaces, indexed by the FTS5 table record_search_fts (external content, kept by triggers).
@@ -35,6 +39,24 @@ class RecordSearch(db.Model):
     record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"), primary_key=True,
                                            autoincrement=False)
     terms: Mapped[object] = mapped_column(TERMS_TYPE)
+
+
+class FormerLender(db.Model):
+    """A record not archived that a library sees as a former lender alone (it declined or was passed
+    over, and is neither the requester nor the lender now), with the record's latest change. The default
+    search of a common word reads a library's former-lender records changed since the oldest of its page
+    in one index range, not every such record (services.search.latest_matches). The rows are the
+    records' former-only access terms (workflow.search_terms.former_access_term), written with them;
+    a trigger on `records` keeps `updated_at` the record's (services.search_index)."""
+
+    __tablename__ = "former_lenders"
+    __table_args__ = (Index("ix_former_lenders_library_updated", "library_id", "updated_at", "record_id"),)
+
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"), primary_key=True,
+                                           autoincrement=False)
+    library_id: Mapped[int] = mapped_column(ForeignKey("libraries.id", ondelete="CASCADE"), primary_key=True,
+                                            autoincrement=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 for _statement in FTS_DDL:

@@ -5,13 +5,13 @@ import re
 import unicodedata
 from dataclasses import dataclass, field, replace
 from functools import cache
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import String, and_, bindparam, case, cast, exists, func, or_, select, text, true
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import Candidate, HistoryEntry, Library, LocalNote, Record, StatusTally
+from ..models import Candidate, FormerLender, HistoryEntry, Library, LocalNote, Record, StatusTally
 from ..models.record import ACTIVE_SQL, CURRENT_SQL, item_out_sql
 from ..workflow.due import DEFAULT_DUE_SOON_DAYS, DUE_SOON, OVERDUE, due_window
 from ..workflow.machine import Side
@@ -73,6 +73,7 @@ class SearchFilters:
     due: str | None = None  # "overdue" | "due_soon": loans out with the requester, by DDATE and `today`
     today: date | None = None
     due_soon_days: int = DEFAULT_DUE_SOON_DAYS
+    changed_since: datetime | None = None  # the latest change at or after this (search.latest_matches)
 
 
 # The slip the work in a status calls for: the "unprinted / printed" filter looks at that slip.
@@ -217,9 +218,16 @@ def search_query(library_id: int, filters: SearchFilters, extra_terms: set[str] 
     archive (one index lookup: the backfile's candidates are never fetched), and the conditions below then
     check each of those candidates exactly; `extra_terms` are terms every match holds besides.
     (`use_index=False`: the same search by scanning, which the tests compare it with; `former_only`: only
-    the unarchived records the library sees as a former lender alone, through the index.)"""
+    the unarchived records the library sees as a former lender alone, through the index, or without it
+    those of former_lenders, changed since `filters.changed_since` in one index range.)"""
     query = select(Record)
     text = filters.q.strip()
+    by_former_lenders = former_only and not use_index  # their rows say the library may see these
+    if by_former_lenders:
+        former = select(FormerLender.record_id).where(FormerLender.library_id == library_id)
+        if filters.changed_since is not None:
+            former = former.where(FormerLender.updated_at >= filters.changed_since)
+        query = query.where(Record.id.in_(former), Record.archived.is_(False))
     term_sets = text_term_sets(text) if text and use_index else None
     if (text and term_sets is None) or not use_index:
         indexed = None  # too short for the index (or not asked for): the plain scan
@@ -238,7 +246,7 @@ def search_query(library_id: int, filters: SearchFilters, extra_terms: set[str] 
         query = query.where(Record.requester_id == library_id)
     elif filters.side == Side.LENDER:
         query = query.where(Record.lender_id == library_id)
-    elif not indexed:
+    elif not indexed and not by_former_lenders:
         query = query.where(visible_to(library_id))
     if not filters.include_archive and not filters.include_final:
         query = query.where(active_condition())
@@ -277,6 +285,8 @@ def search_query(library_id: int, filters: SearchFilters, extra_terms: set[str] 
         query = query.where(func.coalesce(Record.ordered_on, func.date(Record.created_at)) >= filters.date_from)
     if filters.date_to:
         query = query.where(func.coalesce(Record.ordered_on, func.date(Record.created_at)) <= filters.date_to)
+    if filters.changed_since is not None:
+        query = query.where(Record.updated_at >= filters.changed_since)
     return query
 
 
@@ -294,8 +304,8 @@ def latest_matches(library_id: int, filters: SearchFilters, build, needed: int,
                    window: int = LATEST_WINDOW) -> list[int] | None:
     """The ids of the `needed` latest matches (latest change first) of a search that leaves the archive
     out, read in order instead of sorting every match: each side's records newest first, within its
-    `window` latest (an index range), and the few the library sees as a former lender alone through the
-    index. None when a side's window holds fewer than `needed` matches (the word is not common there:
+    `window` latest (an index range), and the few the library sees as a former lender alone changed since
+    (former_lenders). None when a side's window holds fewer than `needed` matches (the word is not common there:
     the index's candidates are few, and the caller sorts them instead).
 
     `build(filters, use_index, former_only)` gives the search's query for other filters (the search
@@ -316,19 +326,19 @@ def latest_matches(library_id: int, filters: SearchFilters, build, needed: int,
         least = _least_needed(found, needed)
         window_ends_first = bound is not None and (least is None or bound > least)
         since = bound if window_ends_first else least
-        query = build(replace(filters, side=side), False, False).where(current_condition())
-        if since is not None:
-            query = query.where(Record.updated_at >= since)
+        query = build(replace(filters, side=side, changed_since=since), False, False).where(current_condition())
         rows = db.session.execute(query.with_only_columns(Record.updated_at, Record.id).order_by(*order)
                                   .limit(needed)).all()
         if len(rows) < needed and window_ends_first:
             return None  # the window ended before the side's matches did
         found.extend(rows)
     if len(sides) == 2:
-        query = build(filters, True, True)
+        # the records the library sees as a former lender alone: those changed since the `needed`-th latest
+        # match, one index range of former_lenders (a few: most are older); with fewer matches found,
+        # every such match, through the index
         least = _least_needed(found, needed)
-        if least is not None:
-            query = query.where(Record.updated_at >= least)
+        query = (build(filters, True, True) if least is None
+                 else build(replace(filters, changed_since=least), False, True))
         found.extend(db.session.execute(query.with_only_columns(Record.updated_at, Record.id).order_by(*order)
                                         .limit(needed)).all())
     found.sort(key=lambda row: (row[0], row[1]), reverse=True)

@@ -6,19 +6,26 @@ record's row of terms in the same transaction, whichever path made the change: a
 command through perform_command, create, bulk, CALLBACK's restore, the demo. The
 archive job's bulk UPDATE, which no flush sees, calls `set_archive_state` for the
 records it moved, in its own transaction.
+
+With the terms go the record's rows of `former_lenders` (models.search.FormerLender):
+one per former-only access term, with the record's latest change, which a trigger on
+`records` keeps equal to the record's in the statement that changes it (every command
+does), whatever wrote it.
 """
 from __future__ import annotations
 
 import time
 
-from sqlalchemy import bindparam, column, event, inspect, literal_column, or_, select, table, text, union, update
+from sqlalchemy import (bindparam, column, delete, event, insert, inspect, literal_column, or_, select, table, text,
+                        union, update)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.types import Text
 
-from ..models import HistoryEntry, LocalNote, Record, RecordSearch
-from ..workflow.search_terms import (access_term, compact_std_no, current_access_term, document_terms,
+from ..extensions import db
+from ..models import FormerLender, HistoryEntry, LocalNote, Record, RecordSearch
+from ..workflow.search_terms import (FORMER_PREFIX, access_term, compact_std_no, current_access_term, document_terms,
                                      former_access_term, narrowing_terms, with_archive_state)
 
 #: The record fields free-text search looks in (services.search.search_query); the compact ISSN/ISBN besides.
@@ -61,6 +68,38 @@ def write_terms(connection, record_id: int, terms: list[str]) -> None:
                                                        set_={"terms": statement.excluded.terms}))
 
 
+def former_only_libraries(terms) -> list[int]:
+    """The libraries a record's terms name as former lenders alone (its rows of former_lenders)."""
+    return sorted(int(term[len(FORMER_PREFIX):]) for term in terms if term.startswith(FORMER_PREFIX))
+
+
+def write_former(connection, record_ids, terms_of_records: dict[int, list[str]], updated: dict[int, object],
+                 new: bool = False) -> None:
+    """The former_lenders rows of `record_ids` made those of their terms (`terms_of_records`), with their
+    latest change (`updated`); `new`: records just inserted, which have none yet."""
+    former = FormerLender.__table__
+    if not new:
+        connection.execute(delete(former).where(former.c.record_id.in_(list(record_ids))))
+    rows = [{"record_id": record_id, "library_id": library_id, "updated_at": updated[record_id]}
+            for record_id in record_ids for library_id in former_only_libraries(terms_of_records[record_id])]
+    if rows:
+        connection.execute(insert(former), rows)
+
+
+def former_rows(connection) -> set[tuple[int, int]]:
+    """Every (record, library) of former_lenders whose change is its record's (the tests compare these
+    with the terms)."""
+    former, records = FormerLender.__table__, Record.__table__
+    return set(connection.execute(select(former.c.record_id, former.c.library_id)
+                                  .join(records, records.c.id == former.c.record_id)
+                                  .where(records.c.updated_at == former.c.updated_at)).all())
+
+
+def former_rows_of_terms(terms_by_record: dict[int, list[str]]) -> set[tuple[int, int]]:
+    return {(record_id, library_id) for record_id, terms in terms_by_record.items()
+            for library_id in former_only_libraries(terms)}
+
+
 _TRACKED = (*SEARCHED_FIELDS, "lender_id", "requester_id", "archived")
 
 
@@ -95,11 +134,15 @@ def _keep_index(session: Session, _context) -> None:
     if not changed:
         return
     deleted = {obj.id for obj in session.deleted if isinstance(obj, Record)}
+    inserted = {obj.id for obj in session.new if isinstance(obj, Record)}
     connection = session.connection()
     for record_id in sorted(changed - deleted):
         record = session.get(Record, record_id)
         if record is not None:
-            write_terms(connection, record_id, terms_of(connection, record))
+            terms = terms_of(connection, record)
+            write_terms(connection, record_id, terms)
+            write_former(connection, [record_id], {record_id: terms}, {record_id: record.updated_at},
+                         new=record_id in inserted)
 
 
 def computed_terms(connection, record_ids=None, chunk: int = 2_000):
@@ -143,6 +186,13 @@ def stored_terms(connection) -> dict[int, list[str]]:
     return {record_id: sorted(terms if isinstance(terms, list) else terms.split()) for record_id, terms in rows}
 
 
+def bulk_former_rows(records: list[dict], index_rows: list[dict]) -> list[dict]:
+    """former_lenders rows for records loaded in bulk, from their index rows (bulk_rows)."""
+    updated = {row["id"]: row["updated_at"] for row in records}
+    return [{"record_id": row["record_id"], "library_id": library_id, "updated_at": updated[row["record_id"]]}
+            for row in index_rows for library_id in former_only_libraries(row["terms"])]
+
+
 def bulk_rows(records: list[dict], history: list[dict], notes: list[dict]) -> list[dict]:
     """Index rows for records loaded in bulk (the benchmark), from the rows themselves."""
     note_texts: dict[int, list[str]] = {}
@@ -166,7 +216,7 @@ def set_archive_state(connection, record_ids=None, chunk: int = 2_000, archived_
     every record's terms as if archived, the migration's downgrade). Returns how many rows changed."""
     records, search = Record.__table__, RecordSearch.__table__
     query = (select(search.c.record_id, search.c.terms, records.c.archived, records.c.requester_id,
-                    records.c.lender_id)
+                    records.c.lender_id, records.c.updated_at)
              .join(records, records.c.id == search.c.record_id).order_by(search.c.record_id))
     ids = None if record_ids is None else sorted(set(record_ids))
     name = connection.dialect.name
@@ -175,15 +225,19 @@ def set_archive_state(connection, record_ids=None, chunk: int = 2_000, archived_
     parts = [None] if ids is None else [ids[n:n + chunk] for n in range(0, len(ids), chunk)]
     for part in parts:
         rows = connection.execute(query if part is None else query.where(search.c.record_id.in_(part))).all()
-        updates = []
-        for record_id, terms, archived, requester_id, lender_id in rows:
+        updates, new_terms, updated = [], {}, {}
+        for record_id, terms, archived, requester_id, lender_id, updated_at in rows:
             old = sorted(terms if isinstance(terms, list) else terms.split())
             new = with_archive_state(old, bool(archived) if archived_as is None else archived_as,
                                      (requester_id, lender_id))
             if new != old:
                 updates.append({"pk": record_id, "new_terms": stored(name, new)})
+                new_terms[record_id], updated[record_id] = new, updated_at
         for n in range(0, len(updates), chunk):
             connection.execute(statement, updates[n:n + chunk])
+        if new_terms and inspect(connection).has_table(FormerLender.__tablename__):
+            # (the revision that introduced the current-access terms runs before the table's)
+            write_former(connection, sorted(new_terms), new_terms, updated)
         changed += len(updates)
     return changed
 
@@ -202,6 +256,41 @@ def drop_terms(connection, prefix: str, chunk: int = 2_000) -> int:
     for n in range(0, len(updates), chunk):
         connection.execute(statement, updates[n:n + chunk])
     return len(updates)
+
+
+# -- the trigger that keeps former_lenders' changes the records' ----------------------------
+
+TRIGGER = "former_lenders_follow_records"
+# every command changes its record's updated_at: the record's rows (mostly none) follow in the same statement
+POSTGRESQL_FUNCTION = f"""
+CREATE OR REPLACE FUNCTION {TRIGGER}() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE former_lenders SET updated_at = NEW.updated_at WHERE record_id = NEW.id;
+    RETURN NULL;
+END
+$$"""
+POSTGRESQL_TRIGGER = (f"AFTER UPDATE OF updated_at ON records FOR EACH ROW "
+                      f"WHEN (OLD.updated_at IS DISTINCT FROM NEW.updated_at) EXECUTE FUNCTION {TRIGGER}()")
+SQLITE_TRIGGER = ("AFTER UPDATE OF updated_at ON records WHEN OLD.updated_at IS NOT NEW.updated_at BEGIN "
+                  "UPDATE former_lenders SET updated_at = NEW.updated_at WHERE record_id = NEW.id; END")
+
+
+def create_trigger(connection) -> None:
+    """The trigger that keeps former_lenders.updated_at, on this connection's database (again, if it was)."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {TRIGGER} ON records")
+        connection.exec_driver_sql(POSTGRESQL_FUNCTION)
+        connection.exec_driver_sql(f"CREATE TRIGGER {TRIGGER} {POSTGRESQL_TRIGGER}")
+    else:
+        connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {TRIGGER}")
+        connection.exec_driver_sql(f"CREATE TRIGGER {TRIGGER} {SQLITE_TRIGGER}")
+
+
+@event.listens_for(db.metadata, "after_create")
+def _after_create_all(_metadata, connection, **_kw) -> None:
+    """create_all (the tests' and the benchmarks' databases) installs the trigger as the migrations do."""
+    if all(inspect(connection).has_table(name) for name in ("records", FormerLender.__tablename__)):
+        create_trigger(connection)
 
 
 # -- the candidate query ------------------------------------------------------------------
