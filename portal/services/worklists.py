@@ -7,7 +7,8 @@ from datetime import date, datetime
 from functools import cache
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, case, exists, func, or_, select
+from sqlalchemy import Integer, bindparam, case, exists, func, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import aliased
 
 from ..extensions import db
@@ -94,16 +95,19 @@ def row_details(library_id: int, record_ids: list[int], today: date | None = Non
     the whole page."""
     if not record_ids:
         return {}
-    rows = db.session.execute(_row_details_query(), {"library_id": library_id, "ids": record_ids,
-                                                     "today": today or portal_today()})
+    statement = _row_details_query(db.session.get_bind().dialect.name == "postgresql")
+    rows = db.session.execute(statement, {"library_id": library_id, "ids": record_ids,
+                                          "today": today or portal_today()})
     return {pk: RowDetails(code, name or "", bool(blocked), command or "", at)
             for pk, code, name, blocked, command, at in rows}
 
 
 @cache
-def _row_details_query():
+def _row_details_query(postgresql: bool):
     """row_details's statement, built once (its parameters bound per page). The partner's code and name
-    are looked up by key per row: a join on "whichever party is not us" hashed every library instead."""
+    are looked up by key per row: a join on "whichever party is not us" hashed every library instead.
+    On PostgreSQL the page's ids go as one array (= ANY): an IN of fifty parameters is rewritten and
+    adapted one by one per page (7% of a work list's instructions)."""
     library_id = bindparam("library_id")
     latest = aliased(HistoryEntry)
     latest_id = (select(func.max(HistoryEntry.id))
@@ -116,7 +120,8 @@ def _row_details_query():
                              partner_blocked(library_id, bindparam("today"))).correlate(Record)
     return (select(Record.id, partner[Library.code], partner[Library.name], blocked, latest.command, latest.at)
             .outerjoin(latest, latest.id == latest_id)
-            .where(Record.id.in_(bindparam("ids", expanding=True))))
+            .where(Record.id == func.any(bindparam("ids", type_=ARRAY(Integer))) if postgresql
+                   else Record.id.in_(bindparam("ids", expanding=True))))
 
 
 def rows_of(query, page: int, per_page: int, sort: str, library_id: int, columns=LIST_COLUMNS) -> list:
