@@ -133,7 +133,11 @@ def rows_of(query, page: int, per_page: int, sort: str, library_id: int, columns
 
 def rows_by_id(ids: list[int], columns=LIST_COLUMNS) -> list:
     """These records as plain rows, in the order of `ids`."""
-    found = {row.id: row for row in db.session.execute(select(*columns).where(Record.id.in_(ids)))}
+    if db.session.get_bind().dialect.name == "postgresql":  # one array, as row_details
+        chosen = Record.id == func.any(bindparam(None, list(ids), type_=ARRAY(Integer)))
+    else:
+        chosen = Record.id.in_(ids)
+    found = {row.id: row for row in db.session.execute(select(*columns).where(chosen))}
     return [found[pk] for pk in ids if pk in found]
 
 
