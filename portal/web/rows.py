@@ -29,9 +29,11 @@ from .i18n import status_label
 
 
 @lru_cache(maxsize=4096)
-def _medium_date(locale: Locale, day: date) -> str:
+def _medium_date(locale_name: str, day: date) -> str:
     """A day in the locale's medium format, escaped: what Babel's format_date writes, kept for the next
-    pages (a work list shows the same few hundred days on every page; the format looked up per call)."""
+    pages (a work list shows the same few hundred days on every page; the format looked up per call).
+    Keyed by the locale's name: a Locale compares and hashes in Python."""
+    locale = Locale.parse(locale_name)
     return str(escape(parse_pattern(get_date_format("medium", locale=locale)).apply(day, locale)))
 
 
@@ -39,14 +41,18 @@ class _Days:
     """Dates (and stored UTC timestamps) as days in the user's locale and the portal's time zone."""
 
     def __init__(self, zone):
-        self.locale, self.zone = get_locale(), zone
+        self.locale_name, self.zone = str(get_locale()), zone
+        self.written: dict[date, str] = {}  # this page's days
 
     def __call__(self, value) -> str:
         if value is None:
             return ""
         if isinstance(value, datetime):
             value = (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).astimezone(self.zone).date()
-        return _medium_date(self.locale, value)
+        text = self.written.get(value)
+        if text is None:
+            text = self.written[value] = _medium_date(self.locale_name, value)
+        return text
 
 
 class _Labels(NamedTuple):
