@@ -8,9 +8,10 @@ for its six statements: the pool's ping of the connection, BEGIN, the six, and R
 **Views that only read.** A view marked ``@reads_only`` runs its statements in the driver's
 autocommit mode: no BEGIN before the first, no ROLLBACK after the last. What the page reads does
 not change: under PostgreSQL's default isolation (READ COMMITTED, which the portal keeps) each
-statement of a transaction already sees what was committed when it began, and SQLite's driver
-begins no transaction for a SELECT. Nothing is decided on what a page read: a command checks the
-record's version in its own transaction.
+statement of a transaction already sees what was committed when it began. SQLite's driver begins
+no transaction for a SELECT in any mode, so there the mark only refuses writes (see
+``autocommit_engine``). Nothing is decided on what a page read: a command checks the record's
+version in its own transaction.
 
 - Nothing is written that way: an INSERT, UPDATE or DELETE in such a request raises
   ``ReadOnlyRequest`` before it reaches the database (a bug in the view, not a user's error).
@@ -65,10 +66,16 @@ class PortalSession(Session):
 
 def autocommit_engine(engine: Engine) -> Engine:
     """The engine with isolation_level AUTOCOMMIT, sharing its pool; made once per engine. A
-    connection it hands out goes back to the pool in the engine's own mode."""
+    connection it hands out goes back to the pool in the engine's own mode.
+
+    On SQLite the copy keeps the driver's own mode: pysqlite begins no transaction before a SELECT
+    in either mode, and SQLAlchemy sets the mode back with ``PRAGMA read_uncommitted``, a flag pragma
+    that expires every statement the connection has prepared, so that each statement of the next
+    request was parsed and planned again (5% of a work list's instructions)."""
     copy = engine.__dict__.get("_reads_only_copy")
     if copy is None:
-        copy = engine.__dict__["_reads_only_copy"] = engine.execution_options(isolation_level="AUTOCOMMIT")
+        options = {} if engine.dialect.name == "sqlite" else {"isolation_level": "AUTOCOMMIT"}
+        copy = engine.__dict__["_reads_only_copy"] = engine.execution_options(**options)
         event.listen(copy, "before_cursor_execute", _refuse_writes)  # on the copy only
     return copy
 

@@ -1,6 +1,8 @@
 """Views marked @reads_only read without a transaction (the driver's autocommit: no BEGIN and no
 ROLLBACK round trips on PostgreSQL), never write, and hand their connection back in the pool's own
-mode; every other request runs in a transaction as before. On both databases."""
+mode; every other request runs in a transaction as before (on SQLite, whose driver begins none
+before a SELECT in any mode, the driver keeps its own mode, and no prepared statement is expired).
+On both databases."""
 from __future__ import annotations
 
 import sqlite3
@@ -15,9 +17,11 @@ from portal.models import Record
 
 
 def in_autocommit(connection) -> bool:
+    """The statement runs outside a transaction: psycopg's autocommit; on SQLite no transaction open
+    (pysqlite begins one before an INSERT, UPDATE or DELETE only)."""
     dbapi = connection.connection.dbapi_connection
     if isinstance(dbapi, sqlite3.Connection):
-        return dbapi.isolation_level is None
+        return not dbapi.in_transaction
     return dbapi.autocommit  # psycopg
 
 
@@ -65,7 +69,10 @@ def test_the_marked_pages_read_in_autocommit_and_a_command_in_a_transaction(worl
                                    data={"version": record.version})
     assert response.status_code in (200, 302), response.status_code
     assert any(statement.startswith("UPDATE records") for _, statement in seen), seen
-    assert not any(autocommit for autocommit, _ in seen), seen
+    # (SQLite's driver begins the transaction at the first write; PostgreSQL's before the first statement)
+    in_transaction = [statement for statement in seen if not statement[1].startswith("SELECT")] \
+        if db.engine.dialect.name == "sqlite" else seen
+    assert not any(autocommit for autocommit, _ in in_transaction), seen
     db.session.close()
     assert db.session.scalar(select(Record.status).where(Record.id == record.id)) == "PROCESSING"
 
@@ -85,7 +92,44 @@ def test_an_unmarked_page_reads_in_a_transaction(world, desk):
     desk.as_user("L1")
     response, seen = fresh_request(desk, "get", "/patrons")
     assert response.status_code == 200
-    assert seen and not any(autocommit for autocommit, _ in seen), seen
+    if db.engine.dialect.name == "sqlite":  # no BEGIN before a SELECT: the driver's mode is what differs
+        assert seen and db.engine.raw_connection().driver_connection.isolation_level == ""
+    else:
+        assert seen and not any(autocommit for autocommit, _ in seen), seen
+
+
+def test_reading_pages_leave_the_connections_settings_alone(world, desk, backend):
+    """The marked pages change no setting of the pooled connection by a statement. On SQLite, setting
+    the driver's mode back took a `PRAGMA read_uncommitted`, which expires every statement the
+    connection has prepared: each statement of the next page was parsed and planned again. On
+    PostgreSQL autocommit is psycopg's flag, and the connection goes back to the pool without it."""
+    desk.as_user("L1")
+    traced: list[str] = []
+    used = []
+
+    def checked_out(dbapi_connection, _record, _proxy):
+        used.append(dbapi_connection)
+        if backend == "sqlite":
+            dbapi_connection.set_trace_callback(traced.append)
+
+    event.listen(db.engine.pool, "checkout", checked_out)
+    try:
+        for _ in range(2):
+            db.session.close()
+            assert desk.get("/?side=lender").status_code == 200
+            assert desk.get("/search?q=看護").status_code == 200
+    finally:
+        event.remove(db.engine.pool, "checkout", checked_out)
+        for dbapi_connection in used:
+            if backend == "sqlite":
+                dbapi_connection.set_trace_callback(None)
+    assert used
+    if backend == "sqlite":
+        assert any(statement.lstrip().upper().startswith("SELECT") for statement in traced), traced[:5]
+        settings = [statement for statement in traced if "PRAGMA" in statement.upper() and "=" in statement]
+        assert settings == [], settings  # (FTS5's own "-- PRAGMA 'main'.data_version" reads, sets nothing)
+    else:
+        assert not any(dbapi_connection.autocommit for dbapi_connection in used)
 
 
 @pytest.fixture
