@@ -149,7 +149,8 @@ def zipf_weights(count: int) -> list[float]:
 
 def populate(db, size: int, seed: int = 12) -> int:
     """Libraries and `size` records with their rows, in bulk; returns the busiest library's id."""
-    from .models import Candidate, FeeGroupRow, FormerLender, HistoryEntry, Library, LocalNote, Record, RecordSearch
+    from .models import (Candidate, FeeGroupRow, FormerLender, HistoryEntry, Library, LocalNote, Record, RecordSearch,
+                         SearchPosting)
     from .services import search_index, tallies
 
     rng = random.Random(seed)
@@ -162,7 +163,7 @@ def populate(db, size: int, seed: int = 12) -> int:
     library_ids = list(db.session.scalars(select(Library.id).order_by(Library.id)))
     weights = zipf_weights(len(library_ids))
     tables = [Record.__table__, Candidate.__table__, HistoryEntry.__table__, FeeGroupRow.__table__,
-              LocalNote.__table__, RecordSearch.__table__, FormerLender.__table__]
+              LocalNote.__table__, RecordSearch.__table__, FormerLender.__table__, SearchPosting.__table__]
     dropped = drop_indexes(db, tables)
     with db.engine.begin() as connection:  # no trigger per loaded record: the tallies are counted once at the end
         tallies.drop_triggers(connection)
@@ -246,6 +247,8 @@ def populate(db, size: int, seed: int = 12) -> int:
             for row in index_rows])
         loader.load(FormerLender.__table__, search_index.bulk_former_rows(records, index_rows))
     loader.finish()
+    with db.engine.begin() as connection:  # the postings from the terms, in one statement (as the revision)
+        search_index.fill_postings(connection)
     create_indexes(db, dropped)
     with db.engine.begin() as connection:
         tallies.create_triggers(connection)

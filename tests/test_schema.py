@@ -411,9 +411,9 @@ def test_former_lenders_migration_fills_the_rows_of_the_records_already_there(em
         db.engine.dispose()
 
 
-def test_the_migrated_former_lenders_trigger_is_the_one_the_code_builds(empty_database, keep_logging):
-    """The revision that installs former_lenders' trigger holds its SQL of its day; services.search_index
-    builds it for create_all and the benchmark's load: the two are the same."""
+def test_the_migrated_search_triggers_are_the_ones_the_code_builds(empty_database, keep_logging):
+    """The revisions that install former_lenders' and search_postings' triggers hold their SQL of their day;
+    services.search_index builds them for create_all and the benchmark's load: the two are the same."""
     from portal.services import search_index
 
     app = create_app({**{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
@@ -421,9 +421,63 @@ def test_the_migrated_former_lenders_trigger_is_the_one_the_code_builds(empty_da
     with app.app_context():
         upgrade()
         with db.engine.begin() as connection:
-            migrated = _tally_triggers(connection, search_index.TRIGGER)
-            search_index.create_trigger(connection)
-            built = _tally_triggers(connection, search_index.TRIGGER)
+            migrated = {trigger: _tally_triggers(connection, trigger) for trigger in search_index.FOLLOWING}
+            search_index.create_triggers(connection)
+            built = {trigger: _tally_triggers(connection, trigger) for trigger in search_index.FOLLOWING}
         db.engine.dispose()
-    assert search_index.TRIGGER in migrated and (migrated.get("function") or "sqlite" in empty_database)
+    for trigger in search_index.FOLLOWING:
+        assert trigger in migrated[trigger]
+        assert migrated[trigger].get("function") or "sqlite" in empty_database
     assert migrated == built
+
+
+def test_search_postings_migration_fills_the_rows_of_the_records_already_there(empty_database, keep_logging):
+    """A database at the revision before search_postings, with records and their terms: the upgrade gives
+    each record not archived a row per current-access library and n-gram, with the record's latest change;
+    its trigger then moves the rows with the record, and the downgrade takes it all back."""
+    from datetime import datetime, timedelta, timezone
+
+    from flask_migrate import downgrade
+    from sqlalchemy import insert
+
+    from portal.models import Library, Record, RecordSearch
+    from portal.services import search_index
+    from portal.workflow.search_terms import document_terms
+
+    app = create_app({**{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
+                      "SQLALCHEMY_DATABASE_URI": empty_database})
+    changed = datetime(2026, 11, 1, 9, 30, tzinfo=timezone.utc)
+    terms = {pk: document_terms([f"看護研究 {pk}", "Nursing"], [1, 2], archived=pk == 2, former=[3] if pk == 3 else [])
+             for pk in (1, 2, 3)}
+    with app.app_context():
+        upgrade(revision="d4a8f2c6e1b9")
+        with db.engine.begin() as connection:
+            name = connection.dialect.name
+            connection.execute(insert(Library.__table__), [{"id": n, "code": f"FA{n}", "name": f"L{n}"}
+                                                           for n in (1, 2, 3)])
+            connection.execute(insert(Record.__table__), [  # 2 is archived; 3 has a former lender
+                {"id": pk, "kind": "copy", "status": "PROCESSING", "version": 1, "requester_id": 1,
+                 "lender_id": 2, "title": f"看護研究 {pk}", "std_no": "", "author": "", "archived": pk == 2,
+                 "updated_at": changed + timedelta(minutes=pk)} for pk in (1, 2, 3)])
+            connection.execute(insert(RecordSearch.__table__), [
+                {"record_id": pk, "terms": search_index.stored(name, terms[pk])} for pk in (1, 2, 3)])
+        upgrade()
+        rows = "SELECT record_id, library_id, term, updated_at FROM search_postings"
+        with db.engine.begin() as connection:
+            found = {(pk, library_id, term): str(at)[:16] for pk, library_id, term, at in connection.execute(text(rows))}
+            expected = search_index.posting_rows_of_terms(terms)
+            assert set(found) == expected and {pk for pk, _, _ in expected} == {1, 3}
+            assert {(1, 1, "看護"), (1, 2, "看護"), (3, 3, "看護"), (3, 1, "urs")} <= expected  # 3: a former lender
+            assert {found[key] for key in found if key[0] == 3} == {"2026-11-01 09:33"}
+            connection.execute(Record.__table__.update().where(Record.__table__.c.id == 1)
+                               .values(updated_at=changed + timedelta(days=1)))
+            moved = {at for (pk, _, _), at in ((key[:3], str(key[3])[:16]) for key in connection.execute(text(rows)))
+                     if pk == 1}
+            assert moved == {"2026-11-02 09:30"}
+            if name == "postgresql":  # never scanned in parallel (models.search.POSTINGS_STORAGE)
+                options = connection.execute(text("SELECT reloptions FROM pg_class WHERE relname = 'search_postings'"))
+                assert "parallel_workers=0" in options.scalar()
+        downgrade(revision="d4a8f2c6e1b9")
+        assert "search_postings" not in inspect(db.engine).get_table_names()
+        db.session.remove()
+        db.engine.dispose()

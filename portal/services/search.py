@@ -11,7 +11,8 @@ from sqlalchemy import String, and_, bindparam, case, cast, exists, func, or_, s
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import Candidate, FormerLender, HistoryEntry, Library, LocalNote, Record, StatusTally
+from ..models import (Candidate, FormerLender, HistoryEntry, Library, LocalNote, Record, SearchPosting,
+                      StatusTally)
 from ..models.record import ACTIVE_SQL, CURRENT_SQL, item_out_sql
 from ..workflow.due import DEFAULT_DUE_SOON_DAYS, DUE_SOON, OVERDUE, due_window
 from ..workflow.machine import Side
@@ -212,14 +213,16 @@ def text_term_sets(text: str) -> list[set[str]] | None:
 
 
 def search_query(library_id: int, filters: SearchFilters, extra_terms: set[str] | frozenset = frozenset(),
-                 use_index: bool = True, former_only: bool = False):
+                 use_index: bool = True, former_only: bool = False, postings=None):
     """The records a search finds. With searched text, the search index narrows the records to those
     holding its terms and visible to the library, and not archived unless the filters include the
     archive (one index lookup: the backfile's candidates are never fetched), and the conditions below then
     check each of those candidates exactly; `extra_terms` are terms every match holds besides.
     (`use_index=False`: the same search by scanning, which the tests compare it with; `former_only`: only
     the unarchived records the library sees as a former lender alone, through the index, or without it
-    those of former_lenders, changed since `filters.changed_since` in one index range.)"""
+    those of former_lenders, changed since `filters.changed_since` in one index range; `postings`, with
+    `use_index=False`: the candidates are the library's rows of search_postings that `postings_of` gives,
+    joined, which say the library may see them.)"""
     query = select(Record)
     text = filters.q.strip()
     by_former_lenders = former_only and not use_index  # their rows say the library may see these
@@ -228,6 +231,8 @@ def search_query(library_id: int, filters: SearchFilters, extra_terms: set[str] 
         if filters.changed_since is not None:
             former = former.where(FormerLender.updated_at >= filters.changed_since)
         query = query.where(Record.id.in_(former), Record.archived.is_(False))
+    if postings is not None:
+        query = query.join(postings, postings.c.record_id == Record.id)
     term_sets = text_term_sets(text) if text and use_index else None
     if (text and term_sets is None) or not use_index:
         indexed = None  # too short for the index (or not asked for): the plain scan
@@ -246,7 +251,7 @@ def search_query(library_id: int, filters: SearchFilters, extra_terms: set[str] 
         query = query.where(Record.requester_id == library_id)
     elif filters.side == Side.LENDER:
         query = query.where(Record.lender_id == library_id)
-    elif not indexed and not by_former_lenders:
+    elif not indexed and not by_former_lenders and postings is None:
         query = query.where(visible_to(library_id))
     if not filters.include_archive and not filters.include_final:
         query = query.where(active_condition())
@@ -288,6 +293,37 @@ def search_query(library_id: int, filters: SearchFilters, extra_terms: set[str] 
     if filters.changed_since is not None:
         query = query.where(Record.updated_at >= filters.changed_since)
     return query
+
+
+#: A single word's search counts its matches among at most this many of the library's latest postings
+#: of its n-gram (worklists._page_of_postings): enough for the count limit's 1,001 matches of a common
+#: word, whose rarest n-gram's records mostly hold it.
+POSTINGS_WINDOW = 3_000
+
+
+def postings_of(library_id: int, term: str, newest: int | None = None):
+    """The library's rows of search_postings holding `term` (its current records holding the n-gram), as a
+    subquery of (record_id, updated_at) for search_query; `newest`: only that many, the latest changed."""
+    postings = SearchPosting.__table__
+    query = select(postings.c.record_id, postings.c.updated_at).where(postings.c.library_id == library_id,
+                                                                       postings.c.term == term)
+    if newest is not None:
+        query = query.order_by(postings.c.updated_at.desc(), postings.c.record_id.desc()).limit(newest)
+    return query.subquery("postings")
+
+
+def posting_term(words: list[set[str]], term_sets: list[set[str]] | None) -> str | None:
+    """The n-gram whose postings hold every match of a search of one word (`words`: the n-grams of each
+    word searched, word_grams; `term_sets`: text_term_sets): the word's rarest, by the terms' shares (the
+    candidates are fewest). None for any other search: several words narrow better by the index, which
+    intersects their n-grams, and an ISSN/ISBN matches by two sets of terms."""
+    if len(words) != 1 or (term_sets is not None and len(term_sets) != 1):
+        return None
+    word = words[0]
+    if len(word) == 1:
+        return next(iter(word))
+    shares = search_index.term_shares(db.session, word)
+    return min(word, key=lambda term: (shares.get(term, 0.0), term))
 
 
 #: A search of a common word reads this many of each side's latest unarchived records in order

@@ -19,9 +19,9 @@ from ..workflow.statuses import Queue, Status, statuses_in_queue
 from ..workflow.numbers import clamp_page
 from . import portal_today, portal_zone
 from .blocks import partner_blocked
-from ..workflow.search_terms import grams
-from .search import (LATEST_WINDOW, SearchFilters, contains, latest_matches, own_note_contains, search_query, sort_order, status_counts_by_side,
-                     text_term_sets)
+from ..workflow.search_terms import grams, word_grams
+from .search import (LATEST_WINDOW, POSTINGS_WINDOW, SearchFilters, contains, latest_matches, own_note_contains,
+                     posting_term, postings_of, search_query, sort_order, status_counts_by_side, text_term_sets)
 
 
 @cache
@@ -187,16 +187,19 @@ SEARCH_COUNT_LIMIT = 1_000
 
 def search_page(library_id: int, filters: SearchFilters, extra: SearchForm, sort: str = "updated",
                 page: int = 1, per_page: int = 50, count_limit: int | None = SEARCH_COUNT_LIMIT,
-                latest_window: int = LATEST_WINDOW, columns=LIST_COLUMNS) -> Page:
-    """One page of the search page's matches. A common word (more matches than `count_limit`) in the
-    default order and without the archive: the latest matches read in order (search.latest_matches),
-    not every match fetched and sorted."""
+                latest_window: int = LATEST_WINDOW, postings_window: int = POSTINGS_WINDOW,
+                columns=LIST_COLUMNS) -> Page:
+    """One page of the search page's matches. In the default order and without the archive, a single word:
+    the library's postings of its rarest n-gram read newest first (_page_of_postings); a common search of
+    several words (more matches than `count_limit`): the latest matches read in order
+    (search.latest_matches). Neither fetches and sorts every match."""
     title, client, number = extra.title.strip(), extra.client.strip(), extra.local_number.strip()
     # every match of a field holds that field's terms: the search index narrows by them too
     extra_terms = grams(title) | grams(client) | grams(number)
 
-    def build(filters_: SearchFilters, use_index: bool = True, former_only: bool = False):
-        query = search_query(library_id, filters_, extra_terms, use_index=use_index, former_only=former_only)
+    def build(filters_: SearchFilters, use_index: bool = True, former_only: bool = False, postings=None):
+        query = search_query(library_id, filters_, extra_terms, use_index=use_index, former_only=former_only,
+                             postings=postings)
         if title:
             query = query.where(or_(contains(Record.title, title), contains(Record.article, title),
                                     contains(Record.bib_note, title)))
@@ -207,16 +210,54 @@ def search_page(library_id: int, filters: SearchFilters, extra: SearchForm, sort
                                     own_note_contains(library_id, number)))
         return query
 
-    query = build(filters)
     text = filters.q.strip()
-    indexed = text_term_sets(text) is not None if text else bool(extra_terms)
+    term_sets = text_term_sets(text) if text else None
+    indexed = term_sets is not None if text else bool(extra_terms)
     if count_limit is None or sort != "updated" or filters.include_archive or not indexed:
-        return _page(query, page, per_page, sort, library_id, count_limit=count_limit, columns=columns)
+        return _page(build(filters), page, per_page, sort, library_id, count_limit=count_limit, columns=columns)
+    words = [word for source in (text, title, client, number) for word in word_grams(source)]
+    term = None if Record.pk_from_ill_id(text) else posting_term(words, term_sets)
+    if term is not None:
+        found = _page_of_postings(library_id, lambda postings: build(filters, False, postings=postings), term,
+                                  page, per_page, count_limit, postings_window, columns)
+        if found is not None:
+            return found
+    query = build(filters)
     total, more = _count_upto(query, count_limit)
     page = clamp_page(page, total, per_page)
     ids = latest_matches(library_id, filters, build, page * per_page, latest_window) if more else None
     rows = (rows_of(query, page, per_page, sort, library_id, columns) if ids is None
             else rows_by_id(ids[(page - 1) * per_page:], columns))
+    return Page(rows, total, page, per_page, row_details(library_id, [r.id for r in rows]), more)
+
+
+def _page_of_postings(library_id: int, build, term: str, page: int, per_page: int, count_limit: int,
+                      window: int, columns) -> Page | None:
+    """One page of a single word's matches (latest change first) from the library's postings of the n-gram
+    `term`, which every match holds: the matches among the `window` latest postings counted up to
+    `count_limit` (with how many postings there are, up to `window`), then the page read along the
+    postings newest first. None when the window ends before `count_limit` matches and more postings follow
+    (the word is rare among its n-gram's records: the index settles it). `build(postings)` gives the
+    search's query over those candidates.
+
+    The count reads at most `window` postings (and their records) at any size; when it finds more than
+    `count_limit` matches, every match of the pages it allows lies within them."""
+    counted = build(postings_of(library_id, term, newest=window)).with_only_columns(Record.id).order_by(None)
+    every = postings_of(library_id, term)
+    in_window = select(every.c.record_id).limit(window + 1).subquery()
+    total, candidates = db.session.execute(select(
+        select(func.count()).select_from(counted.limit(count_limit + 1).subquery()).scalar_subquery(),
+        select(func.count()).select_from(in_window).scalar_subquery())).one()
+    more = total > count_limit
+    if not more and candidates > window:
+        return None
+    total = min(total, count_limit)
+    page = clamp_page(page, total, per_page)
+    postings = postings_of(library_id, term)
+    rows = list(db.session.execute(
+        build(postings).with_only_columns(*columns)
+        .order_by(postings.c.updated_at.desc(), postings.c.record_id.desc())
+        .limit(per_page).offset((page - 1) * per_page)))
     return Page(rows, total, page, per_page, row_details(library_id, [r.id for r in rows]), more)
 
 

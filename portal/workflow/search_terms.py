@@ -22,6 +22,11 @@ backfile's candidates are never fetched to be thrown away. A record not archived
 its former lenders that are neither its requester nor its lender now as `former_access_term`:
 the search of a common word reads the latest records of each side in order and asks the
 index only for those (services.search.latest_matches).
+
+The terms of a record not archived also go, one row per current-access library and n-gram, into
+`search_postings` with the record's latest change (`posting_pairs`): a single word's latest matches are
+then read from the library's rows of the word's rarest n-gram, newest first, however many records the
+library has (services.search.postings_of).
 """
 from __future__ import annotations
 
@@ -93,6 +98,14 @@ def with_archive_state(terms: Iterable[str], archived: bool, parties: Iterable[i
         kept |= {current_access_term(library_id) for library_id in visible}
         kept |= {former_access_term(library_id) for library_id in visible - party_ids}
     return sorted(kept)
+
+
+def posting_pairs(terms: Iterable[str]) -> list[tuple[int, str]]:
+    """A record's rows of search_postings from its terms: (library, n-gram) for each library with current
+    access (none when archived) and each n-gram."""
+    ngrams = sorted(term for term in terms if not term.startswith("_"))
+    libraries = sorted(int(term[len(CURRENT_PREFIX):]) for term in terms if term.startswith(CURRENT_PREFIX))
+    return [(library_id, gram) for library_id in libraries for gram in ngrams]
 
 
 def compact_std_no(std_no: str) -> str:

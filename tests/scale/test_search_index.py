@@ -3,10 +3,10 @@ partial ISSNs, gives exactly the LIKE search's results, and stays equal to a fre
 import random
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from portal.extensions import db
-from portal.models import Record
+from portal.models import Record, SearchPosting
 from portal.services import search_index
 from portal.services.records import create_record, perform_command
 from portal.services.search import SearchFilters, search_query, text_term_sets
@@ -135,6 +135,13 @@ def test_kept_terms_equal_a_fresh_computation_after_random_commands(world):
     # the former lenders' rows are the records' former-only terms, each with its record's latest change
     former = search_index.former_rows(connection)
     assert former == search_index.former_rows_of_terms(fresh) and former
+    # the postings: each current-access library with each n-gram, with the record's latest change
+    postings = search_index.posting_rows(connection)
+    assert postings == search_index.posting_rows_of_terms(fresh) and postings
+    # the benchmark's load fills them from the stored terms in one statement: the same rows
+    connection.execute(delete(SearchPosting.__table__))
+    search_index.fill_postings(connection)
+    assert search_index.posting_rows(connection) == postings
 
 
 def test_callback_takes_the_access_back_as_the_scan_does(world):
@@ -147,10 +154,12 @@ def test_callback_takes_the_access_back_as_the_scan_does(world):
 
 
 def _index_is_fresh(connection):
-    """The kept terms are a fresh computation, and the former lenders' rows those of the terms."""
+    """The kept terms are a fresh computation, and the former lenders' rows and the postings those of the
+    terms, each with its record's latest change."""
     stored = search_index.stored_terms(connection)
     assert stored == dict(search_index.computed_terms(connection))
     assert search_index.former_rows(connection) == search_index.former_rows_of_terms(stored)
+    assert search_index.posting_rows(connection) == search_index.posting_rows_of_terms(stored)
 
 
 def _candidates(library_id, q, include_archive):
@@ -223,9 +232,9 @@ def test_a_common_word_read_in_order_gives_the_same_pages_as_sorting_every_match
                                                         - timedelta(days=rng.randrange(0, 900), minutes=n))
     db.session.commit()
     archive_old_records(days=500)
-    connection = db.session.connection()  # the trigger moved the former lenders' rows with their records
-    assert search_index.former_rows(connection) == search_index.former_rows_of_terms(
-        search_index.stored_terms(connection)) != set()
+    connection = db.session.connection()  # the triggers moved the former lenders' rows with their records
+    _index_is_fresh(connection)
+    assert search_index.former_rows(connection) != set() != search_index.posting_rows(connection)
     libraries = [world.libraries[c].id for c in ("R", "L1", "L2", "L3", "X")]
     walked = settled_by_index = 0
     for q in ("看護", "研究", "a", "ab", "相互", "貸借", "01"):
@@ -247,6 +256,88 @@ def test_a_common_word_read_in_order_gives_the_same_pages_as_sorting_every_match
                     walked += ids is not None
                     settled_by_index += ids is None
     assert walked >= 10 and settled_by_index >= 5, (walked, settled_by_index)  # both ways were taken
+
+
+def test_a_single_word_read_from_its_postings_gives_the_pages_of_sorting_every_match(world, monkeypatch):
+    """A single word's pages from the library's postings of its rarest n-gram, newest first, are exactly
+    those of sorting every candidate, for every library, either side, any page, with page fields, past the
+    count limit or not; a window of postings too small to settle the count leaves it to the index."""
+    from datetime import datetime, timedelta, timezone
+
+    from portal.services import worklists
+    from portal.services.archive import archive_old_records
+
+    rng = random.Random(1206)
+    records = _corpus(world, rng, count=40)
+    now = datetime.now(timezone.utc)
+    for n, record in enumerate(records):  # shuffled latest changes, a few at the same instant; some archived
+        db.session.get(Record, record.id).updated_at = now - timedelta(days=rng.randrange(0, 900),
+                                                                       minutes=n if n % 5 else 0)
+    db.session.commit()
+    archive_old_records(days=500)
+    _index_is_fresh(db.session.connection())
+    outcomes = []
+    original = worklists._page_of_postings
+
+    def spy(*args, **kwargs):
+        page = original(*args, **kwargs)
+        outcomes.append("index" if page is None else "more" if page.more else "every")
+        return page
+
+    monkeypatch.setattr(worklists, "_page_of_postings", spy)
+    libraries = [world.libraries[c].id for c in ("R", "L1", "L2", "L3", "X")]
+    cases = [(SearchFilters(q=q, side=side), SearchForm()) for q in ("看護", "研究", "abc", "相互貸借", "01")
+             for side in (None, "requester", "lender")]
+    cases += [(SearchFilters(), SearchForm(title="看護")), (SearchFilters(), SearchForm(client="ab")),
+              (SearchFilters(q="貸借", status="UNPROCESSED"), SearchForm())]
+    for filters, form in cases:
+        for library_id in libraries:
+            every = _plain_page(library_id, filters, form, 1, 1000)
+            for count_limit, window in ((2, 2), (2, 1000), (1000, 3), (1000, 1000)):
+                for page, per_page in ((1, 3), (2, 2), (9, 1)):
+                    got = search_page(library_id, filters, form, page=page, per_page=per_page,
+                                      count_limit=count_limit, postings_window=window)
+                    assert [r.id for r in got.rows] == every[(got.page - 1) * per_page:got.page * per_page], \
+                        (filters, form, library_id, count_limit, window, page)
+                    assert (got.total, got.more) == (min(len(every), count_limit), len(every) > count_limit)
+    assert {"index", "more", "every"} <= set(outcomes), outcomes  # each way was taken
+
+
+def test_several_words_an_issn_and_an_ill_id_are_left_to_the_index(world):
+    from portal.services.search import posting_term
+    from portal.workflow.search_terms import word_grams
+
+    assert posting_term(word_grams("看護"), text_term_sets("看護")) == "看護"
+    assert posting_term(word_grams("Nursing"), text_term_sets("Nursing")) in word_grams("Nursing")[0]
+    assert posting_term(word_grams("看護 研究"), text_term_sets("看護 研究")) is None
+    assert posting_term(word_grams("0285-0524"), text_term_sets("0285-0524")) is None  # two sets of terms
+    assert posting_term([], None) is None
+
+
+def test_the_postings_are_read_in_the_order_of_their_index(world):
+    """SQLite reads a page of postings along their index (no sort of every candidate); PostgreSQL never
+    scans them in parallel (the plan that sorted a parallel bitmap scan instead, models.search)."""
+    from sqlalchemy import text
+
+    from portal.services.search import postings_of
+
+    world.record("UNPROCESSED", citation={"title": "看護研究"})
+    library_id = world.libraries["R"].id
+    postings = postings_of(library_id, "看護")
+    query = (search_query(library_id, SearchFilters(q="看護"), use_index=False, postings=postings)
+             .with_only_columns(Record.id).order_by(postings.c.updated_at.desc(), postings.c.record_id.desc())
+             .limit(50))
+    assert list(db.session.scalars(query))  # the record is found through its postings
+    if db.session.get_bind().dialect.name == "sqlite":
+        compiled = query.compile(db.engine)
+        params = tuple(compiled.params[name] for name in compiled.positiontup)
+        plan = [row[3] for row in db.session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + str(compiled),
+                                                                          params)]
+        assert any("ix_search_postings_library_term_updated" in step for step in plan), plan
+        assert not any("TEMP B-TREE" in step for step in plan), plan
+    else:
+        options = db.session.execute(text("SELECT reloptions FROM pg_class WHERE relname = 'search_postings'"))
+        assert "parallel_workers=0" in options.scalar()
 
 
 def test_a_common_word_read_in_order_with_changes_at_the_same_instant(world):
