@@ -26,8 +26,9 @@ from sqlalchemy.types import Text
 
 from ..extensions import db
 from ..models import FormerLender, HistoryEntry, LocalNote, Record, RecordSearch, SearchPosting
-from ..workflow.search_terms import (FORMER_PREFIX, access_term, compact_std_no, current_access_term, document_terms,
-                                     former_access_term, narrowing_terms, posting_pairs, with_archive_state)
+from ..workflow.search_terms import (CURRENT_PREFIX, FORMER_PREFIX, access_term, compact_std_no, current_access_term,
+                                     document_terms, former_access_term, narrowing_terms, posting_pairs,
+                                     with_archive_state)
 
 #: The record fields free-text search looks in (services.search.search_query); the compact ISSN/ISBN besides.
 SEARCHED_FIELDS = ("title", "article", "bib_note", "author", "client_name", "requester_number", "lender_number",
@@ -124,18 +125,19 @@ def posting_rows_of_terms(terms_by_record: dict[int, list[str]]) -> set[tuple[in
 # revision that introduced the table holds the same of its day): each current-access term (_u…) with
 # each n-gram (no leading "_")
 FILL_POSTINGS = {
-    "postgresql": """INSERT INTO search_postings (record_id, library_id, term, updated_at)
+    "postgresql": f"""INSERT INTO search_postings (record_id, library_id, term, updated_at)
         SELECT s.record_id, substr(a.term, 3)::integer, g.term, r.updated_at
         FROM record_search AS s JOIN records AS r ON r.id = s.record_id
-        CROSS JOIN LATERAL (SELECT term FROM unnest(s.terms) AS u(term) WHERE left(term, 2) = '_u') AS a
+        CROSS JOIN LATERAL (SELECT term FROM unnest(s.terms) AS u(term) WHERE left(term, 2) = '{CURRENT_PREFIX}') AS a
         CROSS JOIN LATERAL (SELECT term FROM unnest(s.terms) AS u(term) WHERE left(term, 1) <> '_') AS g
         WHERE NOT r.archived""",
-    "sqlite": """INSERT INTO search_postings (record_id, library_id, term, updated_at)
+    "sqlite": f"""INSERT INTO search_postings (record_id, library_id, term, updated_at)
         SELECT s.record_id, CAST(substr(a.value, 3) AS INTEGER), g.value, r.updated_at
         FROM record_search AS s JOIN records AS r ON r.id = s.record_id,
         json_each('["' || replace(s.terms, ' ', '","') || '"]') AS a,
         json_each('["' || replace(s.terms, ' ', '","') || '"]') AS g
-        WHERE NOT r.archived AND substr(a.value, 1, 2) = '_u' AND g.value <> '' AND substr(g.value, 1, 1) <> '_'
+        WHERE NOT r.archived AND substr(a.value, 1, 2) = '{CURRENT_PREFIX}' AND g.value <> ''
+        AND substr(g.value, 1, 1) <> '_'
         ORDER BY s.record_id""",
 }
 
@@ -231,7 +233,9 @@ def computed_terms(connection, record_ids=None, chunk: int = 2_000):
 
 
 def rebuild(connection, record_ids=None) -> int:
-    """Rewrite the terms of every record (or of `record_ids`) from the tables; returns how many."""
+    """Rewrite the terms of every record (or of `record_ids`) from the tables; returns how many. The terms
+    alone: the revision that introduced the index calls it, before the tables made of the terms exist
+    (their own revisions fill them)."""
     done = 0
     for record_id, terms in computed_terms(connection, record_ids):
         write_terms(connection, record_id, terms)

@@ -243,8 +243,8 @@ def _page_of_postings(library_id: int, build, term: str, page: int, per_page: in
     The count reads at most `window` postings (and their records) at any size; when it finds more than
     `count_limit` matches, every match of the pages it allows lies within them."""
     counted = build(postings_of(library_id, term, newest=window)).with_only_columns(Record.id).order_by(None)
-    every = postings_of(library_id, term)
-    in_window = select(every.c.record_id).limit(window + 1).subquery()
+    postings = postings_of(library_id, term)
+    in_window = select(postings.c.record_id).limit(window + 1).subquery()
     total, candidates = db.session.execute(select(
         select(func.count()).select_from(counted.limit(count_limit + 1).subquery()).scalar_subquery(),
         select(func.count()).select_from(in_window).scalar_subquery())).one()
@@ -253,7 +253,6 @@ def _page_of_postings(library_id: int, build, term: str, page: int, per_page: in
         return None
     total = min(total, count_limit)
     page = clamp_page(page, total, per_page)
-    postings = postings_of(library_id, term)
     rows = list(db.session.execute(
         build(postings).with_only_columns(*columns)
         .order_by(postings.c.updated_at.desc(), postings.c.record_id.desc())
