@@ -5,8 +5,9 @@ database DATABASE_URL names) for each size asked (`--records 10000,1000000`):
 1,000 libraries of Zipf-like size (library n makes and receives requests in
 proportion to 1/n), 90% copy, 85% in a final status, 62% archived, histories of
 3-11 entries with some former lenders, fee groups and local notes. The rows go in
-with COPY on PostgreSQL and executemany on SQLite, the secondary indexes (and the
-search index) are built afterwards. The records the benchmark acts on are made
+with COPY on PostgreSQL and executemany on SQLite, the search postings are filled from
+the stored terms in one statement, the secondary indexes (and the search index) are
+built afterwards. The records the benchmark acts on are made
 through the real services.
 
 Then it measures, in-process through the WSGI app (the Flask test client, logged
