@@ -64,8 +64,9 @@ class SearchPosting(db.Model):
     """A library's current record holding an n-gram, with the record's latest change: one row per library
     with current access (requester, lender, former lenders) and n-gram of each record not archived
     (workflow.search_terms.posting_pairs). The default search of one word reads the library's rows of the
-    word's rarest n-gram newest first, in one index range, and checks only those records: its count and
-    its page cost the same at a million records as at ten thousand (services.search.postings_of).
+    word's rarest n-gram newest first, in one index range, and checks only those records: its count reads
+    at most 3,000 of them and its page about 50, at a million records as at ten thousand
+    (services.search.postings_of).
 
     Derived from the terms as record_search_fts is, and written with them (services.search_index); a
     trigger on `records` keeps `updated_at` the record's. No foreign keys: the rows are a copy of the
